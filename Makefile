@@ -1,0 +1,41 @@
+# The two commands of the quick start are `make demo` and `make test`; both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+# Development defaults; the environment may override any of them.
+export DEBUG ?= true
+
+.PHONY: demo test lint services check-migrations clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+# The embedded default: SQLite under var/, tasks in-process, the demo organisation, a server on :8000.
+demo: $(INSTALLED)
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py migrate --no-input
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py create_demo
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# PostgreSQL, Redis and Chromium up (bin/services-up), then the whole suite against them.
+test: $(INSTALLED) services
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+services:
+	bin/services-up
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+check-migrations: $(INSTALLED)
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var/okrsignal.sqlite3 var/static

@@ -1,0 +1,263 @@
+"""Every write to people and tenancy goes through these functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from okrsignal.models import Invitation, Membership, Organization, Role, Team, User, normalize_email_address
+from okrsignal.permissions import would_create_reporting_loop
+from okrsignal.tenancy import require_organization_id, tenant_context
+
+INVITATION_SALT = "okrsignal.invitation"
+RESERVED_SLUGS = {"api", "admin", "static", "healthz", "readyz", "accounts", "signup", "orgs", "o", "join"}
+
+
+# --- Users and organisations ------------------------------------------------------------------------
+
+
+def user_create(*, email: str, full_name: str, password: str | None) -> User:
+    email = normalize_email_address(email)
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "An account with this e-mail address already exists."})
+    return User.objects.create_user(email=email, password=password, full_name=full_name.strip())
+
+
+def organization_slug_suggest(name: str) -> str:
+    base = slugify(name)[:40] or "organisation"
+    slug, counter = base, 2
+    while slug in RESERVED_SLUGS or Organization.objects.filter(slug=slug).exists():
+        slug, counter = f"{base}-{counter}", counter + 1
+    return slug
+
+
+@transaction.atomic
+def organization_create(*, name: str, slug: str, first_admin: User, time_zone: str = "UTC") -> Organization:
+    """Create an organisation with ``first_admin`` as its first member, an admin."""
+    slug = slug.strip().lower()
+    if slug in RESERVED_SLUGS:
+        raise ValidationError({"slug": f"'{slug}' is reserved; choose another address."})
+    if Organization.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": f"The address '{slug}' is taken; choose another."})
+    organization = Organization.objects.create(name=name.strip(), slug=slug, time_zone=time_zone)
+    with tenant_context(organization):
+        Membership.objects.create(user=first_admin, role=Role.ADMIN)
+    return organization
+
+
+# --- Teams ------------------------------------------------------------------------------------------
+
+
+def _check_team_parent(team: Team | None, parent: Team | None) -> None:
+    node = parent
+    while node is not None:
+        if team is not None and node.pk == team.pk:
+            raise ValidationError({"parent": "A team cannot sit under itself or one of its own sub-teams."})
+        node = node.parent
+
+
+@transaction.atomic
+def team_create(*, name: str, parent: Team | None = None, lead: Membership | None = None) -> Team:
+    require_organization_id()
+    if Team.objects.filter(name__iexact=name.strip()).exists():
+        raise ValidationError({"name": "A team with this name already exists."})
+    return Team.objects.create(name=name.strip(), parent=parent, lead=lead)
+
+
+@transaction.atomic
+def team_update(*, team: Team, name: str, parent: Team | None, lead: Membership | None) -> Team:
+    if Team.objects.filter(name__iexact=name.strip()).exclude(pk=team.pk).exists():
+        raise ValidationError({"name": "A team with this name already exists."})
+    _check_team_parent(team, parent)
+    team.name, team.parent, team.lead = name.strip(), parent, lead
+    team.save(update_fields=["name", "parent", "lead"])
+    return team
+
+
+# --- Memberships ------------------------------------------------------------------------------------
+
+
+def _other_active_admins(membership: Membership) -> bool:
+    return Membership.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=membership.pk).exists()
+
+
+@transaction.atomic
+def membership_update(
+    *, membership: Membership, role: str, team: Team | None, manager: Membership | None, title: str = ""
+) -> Membership:
+    if membership.role == Role.ADMIN and role != Role.ADMIN and not _other_active_admins(membership):
+        raise ValidationError(
+            {"role": "The organisation needs at least one admin; make someone else admin first."}
+        )
+    if would_create_reporting_loop(member=membership, manager=manager):
+        raise ValidationError(
+            {"manager": f"{manager} already reports to {membership}; reporting lines cannot loop."}
+        )
+    if manager is not None and not manager.is_active:
+        raise ValidationError({"manager": f"{manager} is deactivated and cannot manage anyone."})
+    membership.role, membership.team, membership.manager, membership.title = (
+        role,
+        team,
+        manager,
+        title.strip(),
+    )
+    membership.save(update_fields=["role", "team", "manager", "title"])
+    return membership
+
+
+@transaction.atomic
+def membership_deactivate(*, membership: Membership) -> Membership:
+    """Take someone out of the organisation while keeping everything they did.
+
+    Their direct reports move up to the deactivated person's own manager, so no one is left
+    reporting to someone who is gone.
+    """
+    if not membership.is_active:
+        return membership
+    if membership.role == Role.ADMIN and not _other_active_admins(membership):
+        raise ValidationError({"role": "The organisation's last admin cannot be deactivated."})
+    Membership.objects.filter(manager=membership).update(manager=membership.manager)
+    membership.is_active = False
+    membership.deactivated_at = timezone.now()
+    membership.save(update_fields=["is_active", "deactivated_at"])
+    return membership
+
+
+@transaction.atomic
+def membership_reactivate(*, membership: Membership) -> Membership:
+    membership.is_active = True
+    membership.deactivated_at = None
+    membership.save(update_fields=["is_active", "deactivated_at"])
+    return membership
+
+
+# --- Invitations ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvitationProblem(Exception):
+    message: str
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps(
+        {"invitation": invitation.pk, "organization": invitation.organization_id}, salt=INVITATION_SALT
+    )
+
+
+def invitation_url(invitation: Invitation) -> str:
+    organization = Organization.objects.get(pk=invitation.organization_id)
+    path = reverse(
+        "invitation_accept", kwargs={"org_slug": organization.slug, "token": invitation_token(invitation)}
+    )
+    return f"{settings.SITE_URL}{path}"
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    email: str,
+    role: str,
+    invited_by: Membership,
+    team: Team | None = None,
+    manager: Membership | None = None,
+) -> Invitation:
+    email = normalize_email_address(email)
+    if Membership.objects.filter(user__email__iexact=email, is_active=True).exists():
+        raise ValidationError({"email": f"{email} is already a member of this organisation."})
+    now = timezone.now()
+    # A new invitation replaces any still pending for the same address.
+    Invitation.objects.filter(email=email, accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    invitation = Invitation.objects.create(
+        email=email,
+        role=role,
+        team=team,
+        manager=manager,
+        invited_by=invited_by,
+        created_at=now,
+        expires_at=now + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
+    )
+    from okrsignal.tasks import invitation_send_email
+
+    organization_id = invitation.organization_id
+    transaction.on_commit(lambda: invitation_send_email.delay(organization_id, invitation.pk))
+    return invitation
+
+
+def invitation_send(*, invitation_id: int) -> None:
+    invitation = Invitation.objects.select_related("invited_by__user").get(pk=invitation_id)
+    if not invitation.is_pending:
+        return
+    organization = Organization.objects.get(pk=invitation.organization_id)
+    context = {"invitation": invitation, "organization": organization, "url": invitation_url(invitation)}
+    send_mail(
+        subject=f"You're invited to {organization.name} on OKRSignal",
+        message=render_to_string("emails/invitation.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def invitation_from_token(*, organization: Organization, token: str) -> Invitation:
+    """The pending invitation a token names, or ``InvitationProblem`` saying what is wrong with it."""
+    try:
+        payload = signing.loads(token, salt=INVITATION_SALT)
+    except signing.BadSignature as exc:
+        raise InvitationProblem("This invitation link is not valid. Ask for a new one.") from exc
+    if payload.get("organization") != organization.pk:
+        raise InvitationProblem("This invitation link is not valid. Ask for a new one.")
+    with tenant_context(organization):
+        invitation = Invitation.objects.filter(pk=payload.get("invitation")).first()
+    if invitation is None or invitation.revoked_at is not None:
+        raise InvitationProblem("This invitation has been withdrawn. Ask an admin for a new one.")
+    if invitation.accepted_at is not None:
+        raise InvitationProblem("This invitation has already been used. Sign in instead.")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationProblem("This invitation has expired. Ask an admin to send a new one.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, organization: Organization, token: str, user: User) -> Membership:
+    """Join the organisation. The invitation is claimed with compare-and-set, so it works exactly once."""
+    invitation = invitation_from_token(organization=organization, token=token)
+    if normalize_email_address(user.email) != invitation.email:
+        raise InvitationProblem(f"This invitation was sent to {invitation.email}; sign in with that address.")
+    with tenant_context(organization):
+        claimed = Invitation.objects.filter(
+            pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(accepted_at=timezone.now(), accepted_by=user)
+        if claimed != 1:
+            raise InvitationProblem("This invitation has already been used. Sign in instead.")
+        membership = Membership.objects.filter(user=user).first()
+        if membership is None:
+            membership = Membership.objects.create(
+                user=user, role=invitation.role, team_id=invitation.team_id, manager_id=invitation.manager_id
+            )
+        else:
+            membership.role, membership.team_id, membership.manager_id = (
+                invitation.role,
+                invitation.team_id,
+                invitation.manager_id,
+            )
+            membership.is_active, membership.deactivated_at = True, None
+            membership.save()
+    return membership

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from okrsignal.celery import app as celery_app
+from tests.factories import OrgWorld, make_organization
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run Celery tasks in the test's own process, except in tests that start a real worker."""
+    eager = request.node.get_closest_marker("worker") is None
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    cache.clear()
+
+
+@pytest.fixture
+def acme(db: None) -> OrgWorld:
+    return make_organization("Acme")
+
+
+@pytest.fixture
+def globex(db: None) -> OrgWorld:
+    return make_organization("Globex")
+
+
+def client_for(membership_or_user: object) -> Client:
+    user = getattr(membership_or_user, "user", membership_or_user)
+    client = Client()
+    client.force_login(user)  # type: ignore[arg-type]
+    return client
