@@ -7,7 +7,14 @@ from typing import Any
 from axes.helpers import get_client_ip_address
 from django.http import HttpRequest
 
-from okrsignal.models import AuditEvent, Organization
+from okrsignal.models import AuditEvent, Organization, normalize_email_address
+
+
+def login_identifier(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str | None:
+    """The e-mail address a sign-in attempt names, normalised, from the credentials or the posted form."""
+    source: Any = credentials or (getattr(request, "POST", None) if request is not None else None) or {}
+    identifier = source.get("username") or source.get("email")
+    return normalize_email_address(str(identifier)) if identifier else None
 
 
 def audit_event_record(
@@ -43,5 +50,5 @@ def on_user_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     # Django has already masked the password in ``credentials``; only the identifier is kept.
-    identifier = str(credentials.get("username") or credentials.get("email") or "")
+    identifier = login_identifier(request, credentials) or ""
     audit_event_record(kind=AuditEvent.Kind.LOGIN_FAILED, request=request, actor_identifier=identifier)

@@ -136,6 +136,9 @@ class OrganizationViewSet(viewsets.GenericViewSet):
 
     required_role: str | None = None
     write_role: str | None = None
+    # Objects are looked up by integer primary key. Saying so in the URL pattern also types the path
+    # parameter in the API schema, which cannot read the model from a tenant-scoped queryset.
+    lookup_value_regex = "[0-9]+"
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

@@ -123,6 +123,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues by kind of work (see okrsignal/celery.py); a task not listed runs on "default".
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -154,6 +156,8 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The sign-in form posts the e-mail address as "username"; lockouts are keyed on it, lower-cased.
+AXES_USERNAME_CALLABLE = "okrsignal.audit.login_identifier"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
@@ -185,6 +189,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Objectives, key results, check-ins and drift findings, per organisation.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API description is public; every endpoint it describes still requires a member of the organisation.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
 }
 
 # --- Security ---------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def tenant_task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
     return decorator
 
 
-@tenant_task(queue="default", autoretry_for=(OSError,), retry_backoff=True, retry_jitter=True, max_retries=5)
+@tenant_task(autoretry_for=(OSError,), retry_backoff=True, retry_jitter=True, max_retries=5)
 def invitation_send_email(invitation_id: int) -> None:
     """E-mail an invitation link (retried with backoff when the mail server cannot be reached)."""
     from okrsignal.services import invitation_send

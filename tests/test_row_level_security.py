@@ -1,0 +1,117 @@
+"""PostgreSQL row-level security: the second wall, which holds even if application scoping is bypassed."""
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from django.db import connection
+
+from okrsignal.database import role_bypasses_row_level_security
+from okrsignal.migration_operations import POLICY_NAME
+from okrsignal.tenancy import tenant_models
+from tests.factories import OrgWorld, make_organization
+
+TENANT_TABLES = sorted(model._meta.db_table for model in tenant_models())
+
+
+def _connect(user: str | None = None) -> psycopg.Connection:
+    settings = connection.settings_dict
+    return psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        dbname=settings["NAME"],
+        user=user or settings["USER"],
+        autocommit=False,
+    )
+
+
+@pytest.fixture
+def two_orgs(transactional_db: None) -> Iterator[tuple[OrgWorld, OrgWorld]]:
+    return make_organization("Acme"), make_organization("Globex")
+
+
+def _set_organization(cursor: psycopg.Cursor, organization_id: int | None) -> None:
+    cursor.execute(
+        "SELECT set_config('okrsignal.organization_id', %s, true)",
+        ["" if organization_id is None else str(organization_id)],
+    )
+
+
+def test_every_tenant_table_has_forced_row_level_security_and_the_policy(db: None) -> None:
+    assert TENANT_TABLES, "no tenant tables found"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,"
+            " EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname AND p.policyname = %s)"
+            " FROM pg_class c WHERE c.relname = ANY(%s)",
+            [POLICY_NAME, TENANT_TABLES],
+        )
+        rows = {
+            name: (enabled, forced, has_policy) for name, enabled, forced, has_policy in cursor.fetchall()
+        }
+    missing = [table for table in TENANT_TABLES if rows.get(table) != (True, True, True)]
+    assert not missing, f"tenant tables without forced row-level security and {POLICY_NAME}: {missing}"
+
+
+def test_the_application_role_is_held_by_row_level_security(db: None) -> None:
+    with connection.cursor() as cursor:
+        assert not role_bypasses_row_level_security(cursor)
+
+
+def test_a_superuser_connection_is_recognised_as_bypassing(db: None) -> None:
+    with _connect("postgres") as superuser, superuser.cursor() as cursor:
+        assert role_bypasses_row_level_security(cursor)
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+def test_a_raw_query_without_the_setting_sees_nothing(
+    two_orgs: tuple[OrgWorld, OrgWorld], table: str
+) -> None:
+    with _connect() as raw, raw.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - table names come from the models
+        assert cursor.fetchone() == (0,)
+
+
+def test_two_organisations_alternating_on_one_connection_never_see_each_other(
+    two_orgs: tuple[OrgWorld, OrgWorld],
+) -> None:
+    acme, globex = two_orgs
+    expected = {
+        acme.organization.pk: {
+            m.pk for m in (acme.admin, acme.manager, acme.report, acme.indirect_report, acme.peer)
+        },
+        globex.organization.pk: {
+            m.pk for m in (globex.admin, globex.manager, globex.report, globex.indirect_report, globex.peer)
+        },
+    }
+    with _connect() as raw:
+        for organization_id in [acme.organization.pk, globex.organization.pk] * 3:
+            with raw.cursor() as cursor:
+                _set_organization(cursor, organization_id)
+                cursor.execute("SELECT id, organization_id FROM okrsignal_membership")
+                rows = cursor.fetchall()
+            raw.commit()  # the setting is transaction-local: the next transaction starts with none
+            assert {row[0] for row in rows} == expected[organization_id]
+            assert {row[1] for row in rows} == {organization_id}
+        with raw.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM okrsignal_membership")
+            assert cursor.fetchone() == (0,)
+
+
+def test_writing_a_row_for_another_organisation_is_refused(two_orgs: tuple[OrgWorld, OrgWorld]) -> None:
+    acme, globex = two_orgs
+    with _connect() as raw, raw.cursor() as cursor:
+        _set_organization(cursor, acme.organization.pk)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            cursor.execute(
+                "INSERT INTO okrsignal_team (organization_id, name) VALUES (%s, 'Intruders')",
+                [globex.organization.pk],
+            )
+
+
+def test_updates_cannot_reach_another_organisations_rows(two_orgs: tuple[OrgWorld, OrgWorld]) -> None:
+    acme, globex = two_orgs
+    with _connect() as raw, raw.cursor() as cursor:
+        _set_organization(cursor, acme.organization.pk)
+        cursor.execute("UPDATE okrsignal_team SET name = 'taken' WHERE id = %s", [globex.team.pk])
+        assert cursor.rowcount == 0
