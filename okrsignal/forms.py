@@ -37,7 +37,7 @@ class SignupForm(PasswordFields):
         label="Address",
         max_length=50,
         required=False,
-        help_text="Your pages live under /o/<address>/. Leave empty to derive it from the name.",
+        help_text="The web address of your pages, as in /o/acme/. Leave empty to derive it from the name.",
     )
 
     field_order = ["full_name", "email", "password", "organization_name", "organization_slug"]

@@ -65,7 +65,8 @@ def team_tree() -> list[TeamNode]:
 
 def organization_summary() -> dict[str, int]:
     counts = Membership.objects.aggregate(
-        active=Count("id", filter=Q(is_active=True)),
+        # Distinct: the direct_reports join below repeats a manager once per report.
+        active=Count("id", filter=Q(is_active=True), distinct=True),
         managers=Count("id", filter=Q(is_active=True, direct_reports__isnull=False), distinct=True),
     )
     counts["teams"] = Team.objects.count()
