@@ -8,6 +8,7 @@ children's progress: progress is unit-free, so unlike units are never added toge
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 
@@ -50,3 +51,54 @@ GOOD_COMMITTED_SCORE = 1.0
 def score_is_good(*, score: float, aspirational: bool) -> bool:
     """Committed objectives are expected to land at 1.0; for aspirational ones 0.7 is a good result."""
     return score >= (GOOD_ASPIRATIONAL_SCORE if aspirational else GOOD_COMMITTED_SCORE)
+
+
+@dataclass(frozen=True)
+class KeyResultFigures:
+    id: int
+    objective_id: int
+    parent_key_result_id: int | None
+    baseline: float
+    target: float
+    current: float | None
+    weight: float = 1.0
+
+
+def key_result_progress_map(key_results: Iterable[KeyResultFigures]) -> dict[int, float]:
+    """Progress of every key result: from its values, or, when others roll up into it, their mean."""
+    by_id = {kr.id: kr for kr in key_results}
+    children: dict[int, list[KeyResultFigures]] = {}
+    for kr in by_id.values():
+        if kr.parent_key_result_id in by_id:
+            children.setdefault(kr.parent_key_result_id, []).append(kr)
+    progress: dict[int, float] = {}
+
+    def resolve(kr: KeyResultFigures, visiting: frozenset[int]) -> float:
+        if kr.id in progress:
+            return progress[kr.id]
+        rolled = None
+        if kr.id in children and kr.id not in visiting:
+            rolled = weighted_mean_progress(
+                (resolve(child, visiting | {kr.id}), child.weight) for child in children[kr.id]
+            )
+        value = (
+            rolled
+            if rolled is not None
+            else key_result_progress(baseline=kr.baseline, target=kr.target, current=kr.current)
+        )
+        progress[kr.id] = value
+        return value
+
+    for kr in by_id.values():
+        resolve(kr, frozenset())
+    return progress
+
+
+def objective_progress_map(key_results: Iterable[KeyResultFigures]) -> dict[int, float]:
+    """Each objective's progress: the weighted mean of its key results' progress."""
+    key_results = list(key_results)
+    kr_progress = key_result_progress_map(key_results)
+    grouped: dict[int, list[tuple[float, float]]] = {}
+    for kr in key_results:
+        grouped.setdefault(kr.objective_id, []).append((kr_progress[kr.id], kr.weight))
+    return {objective_id: weighted_mean_progress(pairs) or 0.0 for objective_id, pairs in grouped.items()}

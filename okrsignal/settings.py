@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "axes",
     "csp",
+    "simple_history",
     "okrsignal",
     "goals",
     "signals_ingest",

@@ -97,18 +97,18 @@ def tenant_cache_key(*parts: object) -> str:
     return ":".join(["org", str(require_organization_id()), *(str(part) for part in parts)])
 
 
-class TenantQuerySet(models.QuerySet):
-    pass
+def scope_to_current_organization(queryset: models.QuerySet) -> models.QuerySet:
+    """Filter a queryset of a tenant-owned model to the organisation in context, or raise."""
+    if _all_organizations.get():
+        return queryset
+    return queryset.filter(organization_id=require_organization_id())
 
 
 class TenantManager(models.Manager):
     """Fail-closed manager: every query is filtered to the organisation in context, or raises."""
 
     def get_queryset(self) -> models.QuerySet:
-        queryset = super().get_queryset()
-        if _all_organizations.get():
-            return queryset
-        return queryset.filter(organization_id=require_organization_id())
+        return scope_to_current_organization(super().get_queryset())
 
     def create(self, **kwargs: Any) -> Any:
         if "organization" not in kwargs and "organization_id" not in kwargs:
@@ -130,4 +130,5 @@ class TenantModel(models.Model):
 def tenant_models() -> list[type[models.Model]]:
     from django.apps import apps
 
-    return [model for model in apps.get_models() if issubclass(model, TenantModel)]
+    # Tenant-owned models are those whose default manager is fail-closed (historical models included).
+    return [model for model in apps.get_models() if isinstance(model._default_manager, TenantManager)]

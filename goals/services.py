@@ -1,0 +1,351 @@
+"""Every write to the goal system. Each change is checked by ``goals.validation`` and kept in history.
+
+All functions take ``by`` (the membership acting) and an optional ``at`` (when it happened; defaults to
+now), so history records who changed what and when — and replayed quarters get their history at the
+time the events happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from goals import validation
+from goals.models import (
+    Cycle,
+    Direction,
+    KeyResult,
+    KeyResultContributor,
+    Level,
+    Objective,
+    ObjectiveState,
+    ObjectiveType,
+)
+from okrsignal.models import Membership, Team
+
+OBJECTIVE_FIELDS = {"title", "description", "parent", "owner", "team", "type", "weight"}
+# A change to any of these on a parent means its children must be re-confirmed by their owners.
+REALIGNING_OBJECTIVE_FIELDS = {"title", "description", "parent"}
+KEY_RESULT_FIELDS = {
+    "title",
+    "unit",
+    "baseline",
+    "target",
+    "direction",
+    "owner",
+    "parent_key_result",
+    "weight",
+}
+
+
+def _save_with_history(
+    instance: Any, *, by: Membership | None, at: datetime, reason: str = "", **save: Any
+) -> None:
+    instance._history_user = by.user if by is not None else None
+    instance._history_date = at
+    instance._change_reason = reason
+    instance.save(**save)
+
+
+@transaction.atomic
+def cycle_create(*, name: str, start: date, end: date) -> Cycle:
+    if end <= start:
+        raise validation.GoalValidationError(
+            [validation.Problem("end", "cycle_end", "The cycle must end after it starts.")]
+        )
+    if Cycle.objects.filter(name=name).exists():
+        raise validation.GoalValidationError(
+            [validation.Problem("name", "cycle_name", f"A cycle called {name} exists already.")]
+        )
+    return Cycle.objects.create(name=name, start=start, end=end)
+
+
+def _objective_problems(
+    *,
+    objective: Objective | None,
+    cycle: Cycle,
+    level: str,
+    parent: Objective | None,
+    owner: Membership | None,
+    at: datetime,
+) -> list[validation.Problem]:
+    problems = validation.objective_parent_problems(
+        objective=objective, level=level, cycle_id=cycle.pk, parent=parent
+    )
+    if owner is not None:
+        owned = Objective.objects.filter(cycle=cycle, owner=owner).exclude(
+            state__in=[ObjectiveState.CANCELLED]
+        )
+        if objective is not None and objective.pk is not None:
+            owned = owned.exclude(pk=objective.pk)
+        problems += validation.start_simple_problems(
+            owner_objective_count=owned.count() + 1, owner_name=str(owner)
+        )
+    if objective is None and level != Level.COMPANY:
+        problems += validation.mid_cycle_problems(
+            cycle_start=cycle.start, at=at, has_parent=parent is not None, what="objective"
+        )
+    return problems
+
+
+@transaction.atomic
+def objective_create(
+    *,
+    by: Membership | None,
+    cycle: Cycle,
+    title: str,
+    level: str,
+    owner: Membership | None,
+    description: str = "",
+    team: Team | None = None,
+    parent: Objective | None = None,
+    type: str = ObjectiveType.COMMITTED,
+    state: str = ObjectiveState.ACTIVE,
+    weight: float = 1.0,
+    warning_reasons: Mapping[str, str] | None = None,
+    as_given: bool = False,
+    at: datetime | None = None,
+) -> Objective:
+    at = at or timezone.now()
+    problems = _objective_problems(
+        objective=None, cycle=cycle, level=level, parent=parent, owner=owner, at=at
+    )
+    warnings = validation.settle_problems(problems, warning_reasons=warning_reasons, as_given=as_given)
+    objective = Objective(
+        cycle=cycle,
+        title=title.strip(),
+        description=description.strip(),
+        level=level,
+        owner=owner,
+        team=team,
+        parent=parent,
+        type=type,
+        state=state,
+        weight=weight,
+        warnings=warnings,
+        created_at=at,
+    )
+    objective.organization_id = cycle.organization_id
+    _save_with_history(objective, by=by, at=at)
+    return objective
+
+
+def _mark_children_for_realignment(
+    *, objective: Objective, by: Membership | None, at: datetime, why: str
+) -> None:
+    for child in Objective.objects.filter(parent=objective, needs_realignment=False):
+        child.needs_realignment = True
+        _save_with_history(
+            child, by=by, at=at, reason=f"Parent changed: {why}", update_fields=["needs_realignment"]
+        )
+
+
+@transaction.atomic
+def objective_update(
+    *,
+    objective: Objective,
+    by: Membership | None,
+    changes: Mapping[str, Any],
+    warning_reasons: Mapping[str, str] | None = None,
+    as_given: bool = False,
+    at: datetime | None = None,
+) -> Objective:
+    unknown = set(changes) - OBJECTIVE_FIELDS
+    if unknown:
+        raise ValueError(f"Objectives have no editable fields {sorted(unknown)}.")
+    at = at or timezone.now()
+    changed = {field for field, value in changes.items() if getattr(objective, field) != value}
+    if not changed:
+        return objective
+    parent = changes.get("parent", objective.parent)
+    owner = changes.get("owner", objective.owner)
+    problems: list[validation.Problem] = []
+    if "parent" in changed:
+        problems += validation.objective_parent_problems(
+            objective=objective, level=objective.level, cycle_id=objective.cycle_id, parent=parent
+        )
+    if "owner" in changed and owner is not None:
+        problems += _objective_problems(
+            objective=objective,
+            cycle=objective.cycle,
+            level=objective.level,
+            parent=parent,
+            owner=owner,
+            at=at,
+        )
+    warnings = validation.settle_problems(problems, warning_reasons=warning_reasons, as_given=as_given)
+    for field in changed:
+        setattr(objective, field, changes[field])
+    if warnings:
+        objective.warnings = [*objective.warnings, *warnings]
+    _save_with_history(objective, by=by, at=at)
+    realigning = sorted(changed & REALIGNING_OBJECTIVE_FIELDS)
+    if realigning:
+        _mark_children_for_realignment(objective=objective, by=by, at=at, why=", ".join(realigning))
+    return objective
+
+
+@transaction.atomic
+def objective_set_state(
+    *, objective: Objective, by: Membership | None, state: str, reason: str = "", at: datetime | None = None
+) -> Objective:
+    """Pausing or cancelling asks for a reason; a paused or cancelled goal is never reported as drifting."""
+    if state in (ObjectiveState.PAUSED, ObjectiveState.CANCELLED) and not reason.strip():
+        raise validation.GoalValidationError(
+            [
+                validation.Problem(
+                    "state_reason",
+                    "state_reason_missing",
+                    f"Say why the objective is {ObjectiveState(state).label.lower()}.",
+                )
+            ]
+        )
+    objective.state = state
+    objective.state_reason = reason.strip()
+    _save_with_history(objective, by=by, at=at or timezone.now(), reason=reason.strip())
+    return objective
+
+
+@transaction.atomic
+def objective_confirm_alignment(
+    *, objective: Objective, by: Membership | None, at: datetime | None = None
+) -> Objective:
+    """The owner re-confirms that the objective still serves its parent. Recorded in its history."""
+    objective.needs_realignment = False
+    _save_with_history(objective, by=by, at=at or timezone.now(), reason="Alignment confirmed")
+    return objective
+
+
+def _contributors_set(key_result: KeyResult, contributors: Iterable[Membership]) -> None:
+    wanted = {membership.pk for membership in contributors if membership.pk != key_result.owner_id}
+    KeyResultContributor.objects.filter(key_result=key_result).exclude(membership_id__in=wanted).delete()
+    existing = set(
+        KeyResultContributor.objects.filter(key_result=key_result).values_list("membership_id", flat=True)
+    )
+    KeyResultContributor.objects.bulk_create(
+        [
+            KeyResultContributor(
+                organization_id=key_result.organization_id, key_result=key_result, membership_id=pk
+            )
+            for pk in sorted(wanted - existing)
+        ]
+    )
+
+
+@transaction.atomic
+def key_result_create(
+    *,
+    by: Membership | None,
+    objective: Objective,
+    title: str,
+    unit: str,
+    baseline: float,
+    target: float,
+    direction: str | None = None,
+    owner: Membership | None = None,
+    contributors: Iterable[Membership] = (),
+    parent_key_result: KeyResult | None = None,
+    current_value: float | None = None,
+    confidence: float | None = None,
+    weight: float = 1.0,
+    warning_reasons: Mapping[str, str] | None = None,
+    as_given: bool = False,
+    at: datetime | None = None,
+) -> KeyResult:
+    at = at or timezone.now()
+    direction = direction or (Direction.INCREASE if target >= baseline else Direction.DECREASE)
+    problems = validation.key_result_measurability_problems(
+        unit=unit, baseline=baseline, target=target, direction=direction
+    )
+    problems += validation.key_result_count_problems(
+        key_result_count=objective.key_results.count() + 1, objective_title=objective.title
+    )
+    if objective.level != Level.COMPANY:
+        problems += validation.mid_cycle_problems(
+            cycle_start=objective.cycle.start,
+            at=at,
+            has_parent=parent_key_result is not None,
+            what="key result",
+        )
+    warnings = validation.settle_problems(problems, warning_reasons=warning_reasons, as_given=as_given)
+    key_result = KeyResult(
+        objective=objective,
+        title=title.strip(),
+        unit=unit.strip(),
+        baseline=baseline,
+        target=target,
+        direction=direction,
+        owner=owner,
+        parent_key_result=parent_key_result,
+        current_value=current_value,
+        confidence=confidence,
+        weight=weight,
+        warnings=warnings,
+        created_at=at,
+    )
+    key_result.organization_id = objective.organization_id
+    _save_with_history(key_result, by=by, at=at)
+    _contributors_set(key_result, contributors)
+    return key_result
+
+
+@transaction.atomic
+def key_result_update(
+    *,
+    key_result: KeyResult,
+    by: Membership | None,
+    changes: Mapping[str, Any],
+    contributors: Iterable[Membership] | None = None,
+    at: datetime | None = None,
+) -> KeyResult:
+    unknown = set(changes) - KEY_RESULT_FIELDS
+    if unknown:
+        raise ValueError(f"Key results have no editable fields {sorted(unknown)}.")
+    at = at or timezone.now()
+    changed = {field for field, value in changes.items() if getattr(key_result, field) != value}
+    merged = {
+        field: changes.get(field, getattr(key_result, field))
+        for field in ("unit", "baseline", "target", "direction")
+    }
+    if changed & {"unit", "baseline", "target", "direction"}:
+        validation.settle_problems(
+            validation.key_result_measurability_problems(**merged), warning_reasons=None, as_given=False
+        )
+    for field in changed:
+        setattr(key_result, field, changes[field])
+    if changed:
+        _save_with_history(key_result, by=by, at=at)
+    if contributors is not None:
+        _contributors_set(key_result, contributors)
+    if changed & {"target", "baseline"}:
+        # The objective's meaning moved: the goals under it must be re-confirmed by their owners.
+        _mark_children_for_realignment(
+            objective=key_result.objective, by=by, at=at, why=f"target of '{key_result.title}'"
+        )
+    return key_result
+
+
+@transaction.atomic
+def key_result_record_progress(
+    *,
+    key_result: KeyResult,
+    by: Membership | None,
+    value: float,
+    confidence: float | None = None,
+    note: str = "",
+    at: datetime | None = None,
+) -> KeyResult:
+    """Record a new current value (the only way progress moves). History keeps every value and its note."""
+    if confidence is not None and not 0 <= confidence <= 1:
+        raise validation.GoalValidationError(
+            [validation.Problem("confidence", "confidence_range", "Confidence is between 0 and 1.")]
+        )
+    key_result.current_value = value
+    if confidence is not None:
+        key_result.confidence = confidence
+    _save_with_history(key_result, by=by, at=at or timezone.now(), reason=note.strip())
+    return key_result

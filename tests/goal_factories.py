@@ -1,0 +1,47 @@
+"""Goal data built through the goal services."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from goals import services
+from goals.models import Cycle, KeyResult, Level, Objective
+from okrsignal.models import Membership
+
+CYCLE_START = date(2026, 7, 6)
+CYCLE_END = date(2026, 10, 4)
+BEFORE_START = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
+
+
+def make_cycle(name: str = "2026-Q3") -> Cycle:
+    return services.cycle_create(name=name, start=CYCLE_START, end=CYCLE_END)
+
+
+def make_objective(
+    cycle: Cycle,
+    owner: Membership,
+    *,
+    title: str,
+    level: str = Level.COMPANY,
+    parent: Objective | None = None,
+    **kwargs,
+) -> Objective:
+    return services.objective_create(
+        by=owner, cycle=cycle, title=title, level=level, owner=owner, parent=parent, at=BEFORE_START, **kwargs
+    )
+
+
+def make_key_result(
+    objective: Objective, owner: Membership, *, title: str, baseline: float, target: float, **kwargs
+) -> KeyResult:
+    kwargs.setdefault("unit", "%")
+    return services.key_result_create(
+        by=owner,
+        objective=objective,
+        title=title,
+        baseline=baseline,
+        target=target,
+        owner=owner,
+        at=BEFORE_START,
+        **kwargs,
+    )
