@@ -115,3 +115,20 @@ def test_updates_cannot_reach_another_organisations_rows(two_orgs: tuple[OrgWorl
         _set_organization(cursor, acme.organization.pk)
         cursor.execute("UPDATE okrsignal_team SET name = 'taken' WHERE id = %s", [globex.team.pk])
         assert cursor.rowcount == 0
+
+
+def test_connecting_as_a_superuser_warns_at_start_up(db: None, caplog: pytest.LogCaptureFixture) -> None:
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    from okrsignal import database
+
+    superuser_settings = {**connection.settings_dict, "USER": "postgres"}
+    superuser_connection = DatabaseWrapper(superuser_settings, alias="superuser-check")
+    database._warned = False
+    try:
+        with caplog.at_level("WARNING", logger="okrsignal.database"):
+            database.warn_if_row_level_security_is_bypassed(sender=None, connection=superuser_connection)
+    finally:
+        superuser_connection.close()
+    assert "bypasses row-level security" in caplog.text
+    assert "'postgres'" in caplog.text
