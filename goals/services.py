@@ -11,21 +11,26 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from goals import validation
+from goals import guardrails, validation
 from goals.models import (
+    KPI,
     Cycle,
     Direction,
     KeyResult,
     KeyResultContributor,
+    KPIObjectiveTag,
+    KPIReading,
     Level,
     Objective,
     ObjectiveState,
     ObjectiveType,
 )
 from okrsignal.models import Membership, Team
+from okrsignal.tenancy import require_organization_id
 
 OBJECTIVE_FIELDS = {"title", "description", "parent", "owner", "team", "type", "weight"}
 # A change to any of these on a parent means its children must be re-confirmed by their owners.
@@ -349,3 +354,94 @@ def key_result_record_progress(
         key_result.confidence = confidence
     _save_with_history(key_result, by=by, at=at or timezone.now(), reason=note.strip())
     return key_result
+
+
+@transaction.atomic
+def kpi_create(
+    *,
+    by: Membership | None,
+    name: str,
+    unit: str,
+    direction: str,
+    green: float,
+    red: float,
+    owner: Membership | None = None,
+    team: Team | None = None,
+    objectives: Iterable[Objective] = (),
+    at: datetime | None = None,
+) -> KPI:
+    if not guardrails.thresholds_are_consistent(direction=direction, green=green, red=red):
+        better = "below" if direction == Direction.DECREASE else "above"
+        raise validation.GoalValidationError(
+            [
+                validation.Problem(
+                    "green",
+                    "thresholds_inconsistent",
+                    f"For a KPI that should {direction}, green must be {better} red.",
+                )
+            ]
+        )
+    kpi = KPI(
+        name=name.strip(),
+        unit=unit.strip(),
+        direction=direction,
+        green=green,
+        red=red,
+        owner=owner,
+        team=team,
+    )
+    kpi.organization_id = require_organization_id()
+    _save_with_history(kpi, by=by, at=at or timezone.now())
+    KPIObjectiveTag.objects.bulk_create(
+        [
+            KPIObjectiveTag(organization_id=kpi.organization_id, kpi=kpi, objective=objective)
+            for objective in objectives
+        ]
+    )
+    return kpi
+
+
+@transaction.atomic
+def kpi_record_reading(
+    *,
+    kpi: KPI,
+    by: Membership | None,
+    value: float,
+    note: str = "",
+    objective: Objective | None = None,
+    as_given: bool = False,
+    at: datetime | None = None,
+) -> KPIReading:
+    """Record a KPI reading. One that crosses a threshold, or moves more than the configured share, asks for
+    a comment tagged to the objective it concerns (imports record readings as given)."""
+    at = at or timezone.now()
+    previous = KPIReading.objects.filter(kpi=kpi, recorded_at__lt=at).order_by("-recorded_at").first()
+    why = guardrails.reading_needs_comment(
+        direction=kpi.direction,
+        green=kpi.green,
+        red=kpi.red,
+        previous=previous.value if previous else None,
+        value=value,
+        large_move_share=settings.KPI_LARGE_MOVE_SHARE,
+    )
+    if why and not as_given:
+        problems = []
+        if not note.strip():
+            problems.append(validation.Problem("note", "kpi_comment_missing", f"{why} Say what happened."))
+        if objective is None:
+            problems.append(
+                validation.Problem(
+                    "objective", "kpi_objective_missing", f"{why} Tag the objective it concerns."
+                )
+            )
+        if problems:
+            raise validation.GoalValidationError(problems)
+    return KPIReading.objects.create(
+        organization_id=kpi.organization_id,
+        kpi=kpi,
+        value=value,
+        recorded_at=at,
+        recorded_by=by,
+        note=note.strip(),
+        objective=objective,
+    )

@@ -151,6 +151,10 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
 
+# --- Goals ------------------------------------------------------------------------------------------
+# A KPI reading that moves more than this share from the previous one asks for a comment (percent).
+KPI_LARGE_MOVE_SHARE = env_int("KPI_LARGE_MOVE_PERCENT", 20) / 100
+
 # Lock out a (username, address) pair, never a username alone: someone guessing passwords from
 # elsewhere must not be able to lock a real person out of their own account.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
