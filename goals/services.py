@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from goals import guardrails, validation
+from goals import guardrails, relevance, validation
 from goals.models import (
     KPI,
     Cycle,
@@ -97,6 +97,22 @@ def _objective_problems(
     return problems
 
 
+def _relevance_problems(
+    *, cycle: Cycle, title: str, description: str, parent: Objective | None
+) -> list[validation.Problem]:
+    if parent is None:
+        return []
+    parent_text = " ".join(
+        [parent.title, parent.description, *parent.key_results.values_list("title", flat=True)]
+    )
+    corpus = [
+        f"{t} {d}" for t, d in Objective.objects.filter(cycle=cycle).values_list("title", "description")
+    ]
+    return relevance.relevance_problems(
+        child_text=f"{title} {description}", parent_title=parent.title, parent_text=parent_text, corpus=corpus
+    )
+
+
 @transaction.atomic
 def objective_create(
     *,
@@ -119,6 +135,7 @@ def objective_create(
     problems = _objective_problems(
         objective=None, cycle=cycle, level=level, parent=parent, owner=owner, at=at
     )
+    problems += _relevance_problems(cycle=cycle, title=title, description=description, parent=parent)
     warnings = validation.settle_problems(problems, warning_reasons=warning_reasons, as_given=as_given)
     objective = Objective(
         cycle=cycle,
@@ -181,6 +198,13 @@ def objective_update(
             parent=parent,
             owner=owner,
             at=at,
+        )
+    if changed & {"title", "description", "parent"}:
+        problems += _relevance_problems(
+            cycle=objective.cycle,
+            title=changes.get("title", objective.title),
+            description=changes.get("description", objective.description),
+            parent=parent,
         )
     warnings = validation.settle_problems(problems, warning_reasons=warning_reasons, as_given=as_given)
     for field in changed:

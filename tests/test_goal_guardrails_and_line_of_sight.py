@@ -105,6 +105,7 @@ def test_line_of_sight_runs_from_a_key_result_to_the_company_objective(acme: Org
             level=Level.TEAM,
             parent=company,
             team=acme.team,
+            warning_reasons={"no_shared_wording": "Fast support is what keeps customers renewing"},
         )
         key_result = make_key_result(
             team,

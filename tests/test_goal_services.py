@@ -25,7 +25,11 @@ def cascade(acme: OrgWorld):
             company, acme.admin, title="Net revenue retention from 100% to 110%", baseline=100, target=110
         )
         team = make_objective(
-            cycle, acme.manager, title="Keep enterprise customers renewing", level=Level.TEAM, parent=company
+            cycle,
+            acme.manager,
+            title="Keep enterprise customers renewing to lift revenue retention",
+            level=Level.TEAM,
+            parent=company,
         )
         team_kr = make_key_result(
             team,
@@ -191,7 +195,9 @@ def test_a_goal_added_after_the_cycle_started_names_its_parent_or_a_reason(acme:
 def test_changing_a_parent_marks_its_children_until_their_owners_reconfirm(acme: OrgWorld, cascade) -> None:
     with tenant_context(acme.organization):
         services.objective_update(
-            objective=cascade["team"], by=acme.manager, changes={"title": "Keep every customer renewing"}
+            objective=cascade["team"],
+            by=acme.manager,
+            changes={"title": "Keep every customer renewing for revenue retention"},
         )
         person = Objective.objects.get(pk=cascade["person"].pk)
         assert person.needs_realignment
@@ -246,7 +252,7 @@ def test_the_cascade_can_be_rebuilt_as_it_stood_at_a_past_moment(acme: OrgWorld,
         services.objective_update(
             objective=cascade["team"],
             by=acme.manager,
-            changes={"title": "A new direction"},
+            changes={"title": "A new direction for revenue retention"},
             at=BEFORE_START + timedelta(days=30),
         )
         services.key_result_record_progress(
@@ -255,8 +261,8 @@ def test_the_cascade_can_be_rebuilt_as_it_stood_at_a_past_moment(acme: OrgWorld,
         then = cascade_for_cycle(cascade["cycle"], as_of=before_edit)
         now = cascade_for_cycle(cascade["cycle"])
     titles_then = {node.objective.title for node, _ in then.walk()}
-    assert "Keep enterprise customers renewing" in titles_then
-    assert "A new direction" not in titles_then
+    assert "Keep enterprise customers renewing to lift revenue retention" in titles_then
+    assert "A new direction for revenue retention" not in titles_then
     then_team = next(node for node, _ in then.walk() if node.objective.pk == cascade["team"].pk)
     assert then_team.progress == 0.0
     assert not next(
@@ -269,3 +275,49 @@ def test_history_is_scoped_to_the_organisation(acme: OrgWorld, globex: OrgWorld,
     with tenant_context(globex.organization):
         assert not Objective.history.exists()
         assert not KeyResult.history.filter(id=cascade["team_kr"].pk).exists()
+
+
+def test_a_child_that_shares_no_wording_with_its_parent_gets_a_warning_naming_it(
+    acme: OrgWorld, cascade
+) -> None:
+    with tenant_context(acme.organization):
+        with pytest.raises(GoalValidationError) as error:
+            make_objective(
+                cascade["cycle"],
+                acme.manager,
+                title="Ship the SOC 2 audit evidence",
+                level=Level.TEAM,
+                parent=cascade["company"],
+            )
+        assert _problem_codes(error) == {"no_shared_wording"}
+        message = error.value.message_dict["title"][0]
+        assert "'Improve net revenue retention by 10%'" in message
+        assert "retention" in message
+        objective = make_objective(
+            cascade["cycle"],
+            acme.manager,
+            title="Ship the SOC 2 audit evidence",
+            level=Level.TEAM,
+            parent=cascade["company"],
+            warning_reasons={"no_shared_wording": "Enterprise renewals need the audit"},
+        )
+    assert objective.warnings == [
+        {
+            "code": "no_shared_wording",
+            "field": "title",
+            "message": message.split(" Give a reason")[0],
+            "reason": "Enterprise renewals need the audit",
+        }
+    ]
+
+
+def test_a_child_whose_wording_connects_gets_no_relevance_warning(acme: OrgWorld, cascade) -> None:
+    with tenant_context(acme.organization):
+        objective = make_objective(
+            cascade["cycle"],
+            acme.peer,
+            title="Raise revenue from expansion deals",
+            level=Level.TEAM,
+            parent=cascade["company"],
+        )
+    assert objective.warnings == []
