@@ -1,6 +1,7 @@
 # The two commands of the quick start are `make demo` and `make test`; both install what they need.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The project runs on Python 3.11; prefer that interpreter by name when the machine has several.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
@@ -11,6 +12,7 @@ export DEBUG ?= true
 .PHONY: demo test lint services check-migrations clean
 
 $(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "OKRSignal needs Python 3.11; set PYTHON=/path/to/python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils import timezone
+
 from goals.models import Cycle, KeyResult, Objective
 from goals.progress import (
     KeyResultFigures,
@@ -84,7 +86,7 @@ def cascade_for_cycle(cycle: Cycle, *, as_of: datetime | None = None) -> Cascade
     ):
         parent = nodes.get(node.objective.parent_id) if node.objective.parent_id else None
         (parent.children if parent is not None else roots).append(node)
-    moment_day = as_of or datetime.now()
+    moment_day = as_of or timezone.now()
     return Cascade(
         cycle=cycle,
         moment=as_of,

@@ -20,6 +20,7 @@ from goals.models import (
     KPI,
     Cycle,
     Direction,
+    Initiative,
     KeyResult,
     KeyResultContributor,
     KPIObjectiveTag,
@@ -30,7 +31,11 @@ from goals.models import (
     ObjectiveType,
 )
 from okrsignal.models import Membership, Team
-from okrsignal.tenancy import require_organization_id
+from okrsignal.tenancy import (
+    require_organization_id,
+    require_relations_in_organization,
+    require_same_organization,
+)
 
 OBJECTIVE_FIELDS = {"title", "description", "parent", "owner", "team", "type", "weight"}
 # A change to any of these on a parent means its children must be re-confirmed by their owners.
@@ -50,6 +55,8 @@ KEY_RESULT_FIELDS = {
 def _save_with_history(
     instance: Any, *, by: Membership | None, at: datetime, reason: str = "", **save: Any
 ) -> None:
+    require_same_organization(by)
+    require_relations_in_organization(instance)
     instance._history_user = by.user if by is not None else None
     instance._history_date = at
     instance._change_reason = reason
@@ -131,6 +138,7 @@ def objective_create(
     as_given: bool = False,
     at: datetime | None = None,
 ) -> Objective:
+    require_same_organization(cycle, owner, team, parent)
     at = at or timezone.now()
     problems = _objective_problems(
         objective=None, cycle=cycle, level=level, parent=parent, owner=owner, at=at
@@ -179,6 +187,7 @@ def objective_update(
     unknown = set(changes) - OBJECTIVE_FIELDS
     if unknown:
         raise ValueError(f"Objectives have no editable fields {sorted(unknown)}.")
+    require_same_organization(objective, *changes.values())
     at = at or timezone.now()
     changed = {field for field, value in changes.items() if getattr(objective, field) != value}
     if not changed:
@@ -250,6 +259,8 @@ def objective_confirm_alignment(
 
 
 def _contributors_set(key_result: KeyResult, contributors: Iterable[Membership]) -> None:
+    contributors = list(contributors)
+    require_same_organization(*contributors)
     wanted = {membership.pk for membership in contributors if membership.pk != key_result.owner_id}
     KeyResultContributor.objects.filter(key_result=key_result).exclude(membership_id__in=wanted).delete()
     existing = set(
@@ -285,10 +296,15 @@ def key_result_create(
     as_given: bool = False,
     at: datetime | None = None,
 ) -> KeyResult:
+    contributors = list(contributors)
+    require_same_organization(objective, owner, parent_key_result, *contributors)
     at = at or timezone.now()
     direction = direction or (Direction.INCREASE if target >= baseline else Direction.DECREASE)
     problems = validation.key_result_measurability_problems(
         unit=unit, baseline=baseline, target=target, direction=direction
+    )
+    problems += validation.parent_key_result_problems(
+        key_result_id=None, objective=objective, parent=parent_key_result
     )
     problems += validation.key_result_count_problems(
         key_result_count=objective.key_results.count() + 1, objective_title=objective.title
@@ -334,16 +350,21 @@ def key_result_update(
     unknown = set(changes) - KEY_RESULT_FIELDS
     if unknown:
         raise ValueError(f"Key results have no editable fields {sorted(unknown)}.")
+    require_same_organization(key_result, *changes.values())
     at = at or timezone.now()
     changed = {field for field, value in changes.items() if getattr(key_result, field) != value}
     merged = {
         field: changes.get(field, getattr(key_result, field))
         for field in ("unit", "baseline", "target", "direction")
     }
+    problems: list[validation.Problem] = []
     if changed & {"unit", "baseline", "target", "direction"}:
-        validation.settle_problems(
-            validation.key_result_measurability_problems(**merged), warning_reasons=None, as_given=False
+        problems += validation.key_result_measurability_problems(**merged)
+    if "parent_key_result" in changed:
+        problems += validation.parent_key_result_problems(
+            key_result_id=key_result.pk, objective=key_result.objective, parent=changes["parent_key_result"]
         )
+    validation.settle_problems(problems, warning_reasons=None, as_given=False)
     for field in changed:
         setattr(key_result, field, changes[field])
     if changed:
@@ -416,6 +437,8 @@ def kpi_create(
     )
     kpi.organization_id = require_organization_id()
     _save_with_history(kpi, by=by, at=at or timezone.now())
+    objectives = list(objectives)
+    require_same_organization(*objectives)
     KPIObjectiveTag.objects.bulk_create(
         [
             KPIObjectiveTag(organization_id=kpi.organization_id, kpi=kpi, objective=objective)
@@ -438,6 +461,7 @@ def kpi_record_reading(
 ) -> KPIReading:
     """Record a KPI reading. One that crosses a threshold, or moves more than the configured share, asks for
     a comment tagged to the objective it concerns (imports record readings as given)."""
+    require_same_organization(kpi, by, objective)
     at = at or timezone.now()
     previous = KPIReading.objects.filter(kpi=kpi, recorded_at__lt=at).order_by("-recorded_at").first()
     why = guardrails.reading_needs_comment(
@@ -469,3 +493,29 @@ def kpi_record_reading(
         note=note.strip(),
         objective=objective,
     )
+
+
+@transaction.atomic
+def initiative_create(
+    *,
+    by: Membership | None,
+    key_result: KeyResult,
+    title: str,
+    owner: Membership | None = None,
+    jira_epic_key: str = "",
+    at: datetime | None = None,
+) -> Initiative:
+    """Work planned to move a key result (its parent, always named), optionally carried by a Jira epic."""
+    if not title.strip():
+        raise validation.GoalValidationError([validation.Problem("title", "title_missing", "Name the work.")])
+    at = at or timezone.now()
+    initiative = Initiative(
+        key_result=key_result,
+        title=title.strip(),
+        owner=owner,
+        jira_epic_key=jira_epic_key.strip().upper(),
+        created_at=at,
+    )
+    initiative.organization_id = key_result.organization_id
+    _save_with_history(initiative, by=by, at=at)
+    return initiative

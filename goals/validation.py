@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from goals.models import LEVEL_RANK, Direction, Level, Objective, ObjectiveState
+from goals.models import LEVEL_RANK, Direction, KeyResult, Level, Objective, ObjectiveState
 
 MAX_OBJECTIVES_PER_OWNER = 5
 MAX_KEY_RESULTS_PER_OBJECTIVE = 4
@@ -201,3 +201,43 @@ def mid_cycle_problems(*, cycle_start: Any, at: datetime, has_parent: bool, what
             is_warning=True,
         )
     ]
+
+
+def parent_key_result_problems(
+    *, key_result_id: int | None, objective: Objective, parent: KeyResult | None
+) -> list[Problem]:
+    """A key result rolls up into a key result of another objective in the same cycle, without loops."""
+    if parent is None:
+        return []
+    problems = []
+    if parent.objective.cycle_id != objective.cycle_id:
+        problems.append(
+            Problem(
+                "parent_key_result",
+                "parent_key_result_other_cycle",
+                f"'{parent.title}' belongs to another cycle.",
+            )
+        )
+    if parent.objective_id == objective.pk:
+        problems.append(
+            Problem(
+                "parent_key_result",
+                "parent_key_result_same_objective",
+                f"'{parent.title}' belongs to the same objective; its progress would be counted twice.",
+            )
+        )
+    seen: set[int] = set()
+    node: KeyResult | None = parent
+    while node is not None and node.pk not in seen:
+        if key_result_id is not None and node.pk == key_result_id:
+            problems.append(
+                Problem(
+                    "parent_key_result",
+                    "key_result_loop",
+                    f"'{parent.title}' already rolls up into this key result; roll-ups cannot loop.",
+                )
+            )
+            break
+        seen.add(node.pk)
+        node = node.parent_key_result
+    return problems

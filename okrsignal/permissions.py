@@ -12,6 +12,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework import viewsets
@@ -139,6 +140,7 @@ class OrganizationViewSet(viewsets.GenericViewSet):
     # Objects are looked up by integer primary key. Saying so in the URL pattern also types the path
     # parameter in the API schema, which cannot read the model from a tenant-scoped queryset.
     lookup_value_regex = "[0-9]+"
+    _tenant_scope: ExitStack
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -154,10 +156,30 @@ class OrganizationViewSet(viewsets.GenericViewSet):
         self.organization = membership.organization
         self.membership = membership
         self._tenant_scope.enter_context(tenant_context(membership.organization))
+        self.in_tenant_transaction = True
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.in_tenant_transaction = False
+        self.refused = False
         with ExitStack() as self._tenant_scope:
             response = super().dispatch(request, *args, **kwargs)
             if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                 response.render()
+            if response.status_code >= 400 and self.in_tenant_transaction:
+                # DRF turned an exception into a response: nothing the request wrote may be kept.
+                transaction.set_rollback(True)
+        if self.refused:
+            # Written after the tenant transaction, which has just been rolled back.
+            audit_event_record(
+                kind=AuditEvent.Kind.AUTHORIZATION_REFUSED,
+                request=request,
+                actor=request.user,
+                organization=getattr(self, "organization", None),
+            )
         return response
+
+    def handle_exception(self, exc: Exception) -> Any:
+        if isinstance(exc, AccessRefused):
+            self.refused = True
+            exc = NotFound()
+        return super().handle_exception(exc)

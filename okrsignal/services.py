@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from okrsignal.models import Invitation, Membership, Organization, Role, Team, User, normalize_email_address
 from okrsignal.permissions import would_create_reporting_loop
-from okrsignal.tenancy import require_organization_id, tenant_context
+from okrsignal.tenancy import require_same_organization, tenant_context
 
 INVITATION_SALT = "okrsignal.invitation"
 RESERVED_SLUGS = {"api", "admin", "static", "healthz", "readyz", "accounts", "signup", "orgs", "o", "join"}
@@ -68,7 +68,7 @@ def _check_team_parent(team: Team | None, parent: Team | None) -> None:
 
 @transaction.atomic
 def team_create(*, name: str, parent: Team | None = None, lead: Membership | None = None) -> Team:
-    require_organization_id()
+    require_same_organization(parent, lead)
     if Team.objects.filter(name__iexact=name.strip()).exists():
         raise ValidationError({"name": "A team with this name already exists."})
     return Team.objects.create(name=name.strip(), parent=parent, lead=lead)
@@ -76,6 +76,7 @@ def team_create(*, name: str, parent: Team | None = None, lead: Membership | Non
 
 @transaction.atomic
 def team_update(*, team: Team, name: str, parent: Team | None, lead: Membership | None) -> Team:
+    require_same_organization(team, parent, lead)
     if Team.objects.filter(name__iexact=name.strip()).exclude(pk=team.pk).exists():
         raise ValidationError({"name": "A team with this name already exists."})
     _check_team_parent(team, parent)
@@ -95,6 +96,7 @@ def _other_active_admins(membership: Membership) -> bool:
 def membership_update(
     *, membership: Membership, role: str, team: Team | None, manager: Membership | None, title: str = ""
 ) -> Membership:
+    require_same_organization(membership, team, manager)
     if membership.role == Role.ADMIN and role != Role.ADMIN and not _other_active_admins(membership):
         raise ValidationError(
             {"role": "The organisation needs at least one admin; make someone else admin first."}
@@ -122,6 +124,7 @@ def membership_deactivate(*, membership: Membership) -> Membership:
     Their direct reports move up to the deactivated person's own manager, so no one is left
     reporting to someone who is gone.
     """
+    require_same_organization(membership)
     if not membership.is_active:
         return membership
     if membership.role == Role.ADMIN and not _other_active_admins(membership):
@@ -135,6 +138,7 @@ def membership_deactivate(*, membership: Membership) -> Membership:
 
 @transaction.atomic
 def membership_reactivate(*, membership: Membership) -> Membership:
+    require_same_organization(membership)
     membership.is_active = True
     membership.deactivated_at = None
     membership.save(update_fields=["is_active", "deactivated_at"])
@@ -172,6 +176,7 @@ def invitation_create(
     team: Team | None = None,
     manager: Membership | None = None,
 ) -> Invitation:
+    require_same_organization(invited_by, team, manager)
     email = normalize_email_address(email)
     if Membership.objects.filter(user__email__iexact=email, is_active=True).exists():
         raise ValidationError({"email": f"{email} is already a member of this organisation."})
@@ -252,6 +257,9 @@ def invitation_accept(*, organization: Organization, token: str, user: User) -> 
             membership = Membership.objects.create(
                 user=user, role=invitation.role, team_id=invitation.team_id, manager_id=invitation.manager_id
             )
+        elif membership.is_active:
+            # Already in: an invitation never changes the role someone holds.
+            return membership
         else:
             membership.role, membership.team_id, membership.manager_id = (
                 invitation.role,

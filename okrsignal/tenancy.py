@@ -37,6 +37,10 @@ class TenantContextMissing(RuntimeError):
     """A tenant-owned model was queried with no organisation in context."""
 
 
+class TenantMismatch(ValueError):
+    """A service was handed an object that belongs to another organisation."""
+
+
 def current_organization_id() -> int | None:
     return _organization_id.get()
 
@@ -71,9 +75,11 @@ def _scope(organization_id: int | None, all_organizations: bool) -> Iterator[Non
         with transaction.atomic():
             _apply_database_setting(organization_id, all_organizations)
             yield
-            # When nested, hand the enclosing transaction back its own setting. (On an exception the
-            # savepoint rollback restores it, and an outermost transaction takes its setting with it.)
-            _apply_database_setting(*previous)
+            # When nested, hand the enclosing transaction back its own setting. (On an exception, or when
+            # the block was marked for rollback, the savepoint rollback restores it; an outermost
+            # transaction takes its setting with it.)
+            if not transaction.get_rollback():
+                _apply_database_setting(*previous)
     finally:
         _organization_id.reset(id_token)
         _all_organizations.reset(all_token)
@@ -90,6 +96,29 @@ def tenant_context(organization: Organization | int) -> Any:
 def cross_organization() -> Any:
     """Look across every organisation. Use only where the code itself filters what it may see."""
     return _scope(None, True)
+
+
+def require_same_organization(*objects: Any) -> None:
+    """Refuse related objects from another organisation.
+
+    Foreign keys are not filtered by row-level security, and following one uses Django's unscoped base
+    manager, so every service that links objects checks them here first.
+    """
+    organization_id = require_organization_id()
+    for obj in objects:
+        if obj is not None and getattr(obj, "organization_id", organization_id) != organization_id:
+            raise TenantMismatch(f"{type(obj).__name__} {obj.pk} belongs to another organisation.")
+
+
+def require_relations_in_organization(instance: models.Model) -> None:
+    """Refuse to save ``instance`` if any object it points to belongs to another organisation."""
+    for field in instance._meta.concrete_fields:
+        if (
+            field.many_to_one
+            and field.name != "organization"
+            and getattr(instance, field.attname) is not None
+        ):
+            require_same_organization(getattr(instance, field.name))
 
 
 def tenant_cache_key(*parts: object) -> str:

@@ -45,3 +45,32 @@ def make_key_result(
         at=BEFORE_START,
         **kwargs,
     )
+
+
+def make_goal_data(world) -> dict:  # type: ignore[no-untyped-def]
+    """One row in every goal table (and its history) for ``world``'s organisation; call inside its context."""
+    cycle = make_cycle()
+    company = make_objective(cycle, world.admin, title=f"{world.organization.name} grows revenue")
+    key_result = make_key_result(
+        company,
+        world.admin,
+        title="Revenue from 10 to 12",
+        baseline=10,
+        target=12,
+        contributors=[world.report],
+    )
+    initiative = services.initiative_create(
+        by=world.admin, key_result=key_result, title="Launch the annual plan"
+    )
+    kpi = services.kpi_create(
+        by=world.admin, name="Churn", unit="%", direction="decrease", green=2, red=3, objectives=[company]
+    )
+    reading = services.kpi_record_reading(kpi=kpi, by=world.admin, value=1.5, at=BEFORE_START)
+    return {
+        "cycle": cycle,
+        "objective": company,
+        "key_result": key_result,
+        "initiative": initiative,
+        "kpi": kpi,
+        "reading": reading,
+    }

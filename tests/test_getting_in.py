@@ -168,3 +168,21 @@ def test_someone_with_no_organisation_sees_what_to_do_next(db: None) -> None:
     client = client_for(make_user())
     page = client.get(reverse("organization_switcher")).content.decode()
     assert "not in any organisation yet" in page
+
+
+def test_behind_a_proxy_the_lockout_keys_on_the_clients_own_address(acme: OrgWorld, settings) -> None:
+    settings.AXES_IPWARE_PROXY_COUNT = 0  # what TRUSTED_PROXY_COUNT=1 sets: one proxy in front
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    email = acme.report.user.email
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+
+    def through_proxy(client_address: str, password: str):
+        return Client().post(
+            LOGIN, {"username": email, "password": password}, HTTP_X_FORWARDED_FOR=client_address, **proxy
+        )
+
+    for _ in range(5):
+        through_proxy("198.51.100.7", "wrong-password")
+    assert through_proxy("198.51.100.7", PASSWORD).status_code == 429
+    assert through_proxy("203.0.113.50", PASSWORD).status_code == 302
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.LOGIN, ip_address="203.0.113.50").exists()

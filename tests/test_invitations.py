@@ -134,3 +134,19 @@ def test_inviting_a_current_member_says_so_on_the_email_field(acme: OrgWorld) ->
     with tenant_context(acme.organization), pytest.raises(services.ValidationError) as error:
         services.invitation_create(email=acme.peer.user.email, role=Role.EMPLOYEE, invited_by=acme.admin)
     assert "already a member" in error.value.message_dict["email"][0]
+
+
+def test_an_invitation_never_changes_the_role_of_someone_already_in(acme: OrgWorld) -> None:
+    with tenant_context(acme.organization):
+        invitation = Invitation.objects.create(
+            email=acme.manager.user.email,
+            role=Role.EMPLOYEE,
+            invited_by=acme.admin,
+            expires_at=timezone.now() + timedelta(days=1),
+        )
+        services.invitation_accept(
+            organization=acme.organization,
+            token=services.invitation_token(invitation),
+            user=acme.manager.user,
+        )
+        assert Membership.objects.get(pk=acme.manager.pk).role == Role.MANAGER

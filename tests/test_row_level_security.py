@@ -1,15 +1,16 @@
 """PostgreSQL row-level security: the second wall, which holds even if application scoping is bypassed."""
 
-from collections.abc import Iterator
-
 import psycopg
 import pytest
 from django.db import connection
 
+from okrsignal import services
 from okrsignal.database import role_bypasses_row_level_security
 from okrsignal.migration_operations import POLICY_NAME
-from okrsignal.tenancy import tenant_models
+from okrsignal.models import Role
+from okrsignal.tenancy import tenant_context, tenant_models
 from tests.factories import OrgWorld, make_organization
+from tests.goal_factories import make_goal_data
 
 TENANT_TABLES = sorted(model._meta.db_table for model in tenant_models())
 
@@ -26,8 +27,16 @@ def _connect(user: str | None = None) -> psycopg.Connection:
 
 
 @pytest.fixture
-def two_orgs(transactional_db: None) -> Iterator[tuple[OrgWorld, OrgWorld]]:
-    return make_organization("Acme"), make_organization("Globex")
+def two_orgs(transactional_db: None) -> tuple[OrgWorld, OrgWorld]:
+    """Two organisations with at least one row in every tenant table."""
+    worlds = make_organization("Acme"), make_organization("Globex")
+    for world in worlds:
+        with tenant_context(world.organization):
+            services.invitation_create(
+                email=f"new@{world.slug}.test", role=Role.EMPLOYEE, invited_by=world.admin
+            )
+            make_goal_data(world)
+    return worlds
 
 
 def _set_organization(cursor: psycopg.Cursor, organization_id: int | None) -> None:
@@ -67,9 +76,25 @@ def test_a_superuser_connection_is_recognised_as_bypassing(db: None) -> None:
 def test_a_raw_query_without_the_setting_sees_nothing(
     two_orgs: tuple[OrgWorld, OrgWorld], table: str
 ) -> None:
+    acme, _globex = two_orgs
+    query = f"SELECT count(*) FROM {table}"  # noqa: S608 - table names come from the models
     with _connect() as raw, raw.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - table names come from the models
+        cursor.execute(query)
         assert cursor.fetchone() == (0,)
+        _set_organization(cursor, acme.organization.pk)
+        cursor.execute(query)
+        assert cursor.fetchone()[0] > 0, f"{table} has no rows for the control query"
+
+
+def test_every_table_with_an_organisation_column_is_a_tenant_table(db: None) -> None:
+    not_tenant_data = {"okrsignal_auditevent"}  # sign-in events belong to no organisation
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.columns"
+            " WHERE column_name = 'organization_id' AND table_schema = current_schema()"
+        )
+        tables = {row[0] for row in cursor.fetchall()}
+    assert tables - not_tenant_data == set(TENANT_TABLES)
 
 
 def test_two_organisations_alternating_on_one_connection_never_see_each_other(
