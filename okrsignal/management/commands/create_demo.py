@@ -6,7 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
+from goals.demo import build_demo_goals
 from okrsignal import services
 from okrsignal.models import Membership, Organization, Role, Team, User
 from okrsignal.tenancy import tenant_context
@@ -123,3 +125,4 @@ class Command(BaseCommand):
                     manager=memberships[manager] if manager else None,
                     title=title,
                 )
+            build_demo_goals(people=memberships, teams=teams, today=timezone.localdate())
