@@ -49,21 +49,28 @@ def make_key_result(
 
 def make_goal_data(world) -> dict:  # type: ignore[no-untyped-def]
     """One row in every goal table (and its history) for ``world``'s organisation; call inside its context."""
-    cycle = make_cycle()
+    cycle = make_cycle(f"{world.organization.name} 2026-Q3")
     company = make_objective(cycle, world.admin, title=f"{world.organization.name} grows revenue")
     key_result = make_key_result(
         company,
         world.admin,
-        title="Revenue from 10 to 12",
+        title=f"{world.organization.name} revenue from 10 to 12",
         baseline=10,
         target=12,
         contributors=[world.report],
     )
     initiative = services.initiative_create(
-        by=world.admin, key_result=key_result, title="Launch the annual plan"
+        by=world.admin, key_result=key_result, title=f"{world.organization.name} annual plan"
     )
     kpi = services.kpi_create(
-        by=world.admin, name="Churn", unit="%", direction="decrease", green=2, red=3, objectives=[company]
+        by=world.admin,
+        name=f"{world.organization.name} churn",
+        unit="%",
+        direction="decrease",
+        green=2,
+        red=3,
+        owner=world.admin,
+        objectives=[company],
     )
     reading = services.kpi_record_reading(kpi=kpi, by=world.admin, value=1.5, at=BEFORE_START)
     return {

@@ -33,6 +33,7 @@ from okrsignal.models import Invitation, Organization, Role, User
 from okrsignal.tenancy import cross_organization, tenant_context, tenant_models
 from tests.conftest import client_for
 from tests.factories import OrgWorld, make_organization
+from tests.goal_factories import make_goal_data
 
 # Written into the victim organisation's name, its people's names, its team names and its invitation's
 # address. Kept out of the victim's slug, so that a URL echoed back in a response is not taken for a leak.
@@ -58,6 +59,7 @@ class Victim:
     world: OrgWorld
     invitation: Invitation
     invitation_token: str
+    goals: dict[str, Any]
 
     @property
     def organization(self) -> Organization:
@@ -75,7 +77,8 @@ def build_victim(name: str = f"Victim {SENTINEL}", slug: str = "victim-organisat
             manager=world.manager,
         )
         token = services.invitation_token(invitation)
-    return Victim(world=world, invitation=invitation, invitation_token=token)
+        goals = make_goal_data(world)
+    return Victim(world=world, invitation=invitation, invitation_token=token, goals=goals)
 
 
 # --- The data table: how to fill each URL parameter with the victim's real value ----------------------
