@@ -7,9 +7,10 @@ Everything is written through ``goals.services`` with the time it happened, so t
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from goals import services
-from goals.models import Cycle, Direction, KeyResult, Level, Objective, ObjectiveState, ObjectiveType
+from goals.models import KPI, Cycle, Direction, KeyResult, Level, Objective, ObjectiveState, ObjectiveType
 from okrsignal.models import Membership, Team
 
 WEEK = timedelta(days=7)
@@ -32,7 +33,7 @@ def build_demo_goals(*, people: dict[str, Membership], teams: dict[str, Team], t
     at = _moment(start, 9)
 
     def objective(
-        owner: str, title: str, level: str, parent: Objective | None = None, **kwargs: object
+        owner: str, title: str, level: str, parent: Objective | None = None, **kwargs: Any
     ) -> Objective:
         return services.objective_create(
             by=people[owner],
@@ -52,7 +53,7 @@ def build_demo_goals(*, people: dict[str, Membership], teams: dict[str, Team], t
         unit: str,
         baseline: float,
         target: float,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> KeyResult:
         return services.key_result_create(
             by=people[owner],
@@ -226,7 +227,7 @@ def build_demo_goals(*, people: dict[str, Membership], teams: dict[str, Team], t
         objectives=[revenue],
         at=at,
     )
-    readings = [
+    readings: list[tuple[KPI, list[float], Objective, str]] = [
         (
             churn,
             [0.8, 0.9, 0.7, 0.9, 1.3, 1.2, 1.1],
