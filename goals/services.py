@@ -313,7 +313,8 @@ def key_result_create(
         problems += validation.mid_cycle_problems(
             cycle_start=objective.cycle.start,
             at=at,
-            has_parent=parent_key_result is not None,
+            # A key result serves its parent through its own objective's parent, or by rolling up directly.
+            has_parent=parent_key_result is not None or objective.parent_id is not None,
             what="key result",
         )
     warnings = validation.settle_problems(problems, warning_reasons=warning_reasons, as_given=as_given)

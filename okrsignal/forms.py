@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from okrsignal.models import Membership, Role, Team, normalize_email_address
+from okrsignal.models import ApiTokenScope, Membership, Role, Team, normalize_email_address
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -91,3 +91,19 @@ class TeamForm(forms.Form):
         self.fields["lead"].queryset = (  # type: ignore[attr-defined]
             Membership.objects.filter(is_active=True).select_related("user").order_by("user__full_name")
         )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text="What the token is for, so you can tell it apart later: “Weekly board report”.",
+    )
+    scope = forms.ChoiceField(
+        label="Scope",
+        choices=ApiTokenScope.choices,
+        initial=ApiTokenScope.READ,
+        widget=forms.RadioSelect,
+        help_text="Read tokens can only read. Write tokens can also change goals, as the person who "
+        "created them could.",
+    )

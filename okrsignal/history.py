@@ -35,5 +35,10 @@ class TenantHistoricalModel(models.Model):
 
 def tenant_history(**options: Any) -> HistoricalRecords:
     return HistoricalRecords(
-        bases=[TenantHistoricalModel], history_manager=TenantHistoryManager, inherit=False, **options
+        bases=[TenantHistoricalModel],
+        history_manager=TenantHistoryManager,
+        # Reasons are people's own words (a progress note, why a goal was paused): no length limit.
+        history_change_reason_field=models.TextField(null=True),
+        inherit=False,
+        **options,
     )

@@ -199,3 +199,39 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.actor_identifier} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApiTokenScope(models.TextChoices):
+    READ = "read", "Read"
+    WRITE = "write", "Read and write"
+
+
+class ApiToken(TenantModel):
+    """A credential for the API of one organisation, acting as the membership that created it.
+
+    Only a SHA-256 digest of the token is stored; the token itself is shown once, when it is created.
+    ``prefix`` (the token's first characters) is kept in the clear so people can tell their tokens apart.
+    """
+
+    name = models.CharField(max_length=100)
+    created_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="api_tokens")
+    prefix = models.CharField(max_length=16)
+    hashed_secret = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=8, choices=ApiTokenScope.choices, default=ApiTokenScope.READ)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == ApiTokenScope.WRITE

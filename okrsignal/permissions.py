@@ -49,7 +49,10 @@ def resolve_membership(request: HttpRequest, org_slug: str, required_role: str |
                 .select_related("team", "user")
                 .first()
             )
-    if membership is None or not role_allows(membership, required_role):
+    # A credential issued by one organisation (an API token) opens that organisation only, even when
+    # the person behind it also belongs to the one the URL names.
+    issued_by = getattr(getattr(request, "auth", None), "organization_id", organization.pk)
+    if membership is None or issued_by != organization.pk or not role_allows(membership, required_role):
         audit_event_record(
             kind=AuditEvent.Kind.AUTHORIZATION_REFUSED,
             request=request,

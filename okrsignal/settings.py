@@ -47,7 +47,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
+    "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "csp",
     "simple_history",
@@ -193,8 +195,15 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="OKRSignal <okrsignal
 
 # --- API --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # An API token first, so that a request offering a bad one is answered 401 with a Bearer challenge.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "okrsignal.api_tokens.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "okrsignal.api_tokens.ApiTokenScopeAllowsMethod",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -206,6 +215,18 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The API description is public; every endpoint it describes still requires a member of the organisation.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # The interactive docs load Swagger UI from our own static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Describing the API must not query: tenant-scoped managers refuse to run with no organisation.
+    "DEFAULT_QUERY_MANAGER": "_base_manager",
+    # Group operations by what they are about (objectives, key results…) rather than by the URL prefix.
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+/o/\{org_slug\}",
+    "ENUM_NAME_OVERRIDES": {
+        "ObjectiveStateEnum": "goals.models.ObjectiveState",
+        "ObjectiveStartingStateEnum": "goals.serializers.STARTING_STATES",
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------------

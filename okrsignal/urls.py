@@ -3,11 +3,18 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
+from goals import api as goals_api
 from okrsignal import api, operations, views
 
 api_router = SimpleRouter()
 api_router.register("members", api.MembershipViewSet, basename="api-member")
 api_router.register("teams", api.TeamViewSet, basename="api-team")
+api_router.register("cycles", goals_api.CycleViewSet, basename="api-cycle")
+api_router.register("objectives", goals_api.ObjectiveViewSet, basename="api-objective")
+api_router.register("key-results", goals_api.KeyResultViewSet, basename="api-key-result")
+api_router.register("initiatives", goals_api.InitiativeViewSet, basename="api-initiative")
+api_router.register("kpis", goals_api.KPIViewSet, basename="api-kpi")
+api_router.register("kpi-readings", goals_api.KPIReadingViewSet, basename="api-kpi-reading")
 
 getting_in = [
     path("", views.home, name="home"),
@@ -57,12 +64,20 @@ organization_pages = [
     path("teams/", views.TeamsView.as_view(), name="teams"),
     path("teams/new/", views.TeamFormView.as_view(), name="team_create"),
     path("teams/<int:team_id>/", views.TeamFormView.as_view(), name="team_edit"),
+    path("settings/api-tokens/", views.ApiTokensView.as_view(), name="api_tokens"),
+    path(
+        "settings/api-tokens/<int:api_token_id>/revoke/",
+        views.ApiTokenRevokeView.as_view(),
+        name="api_token_revoke",
+    ),
 ]
 
 urlpatterns = [
     *getting_in,
     path("o/<slug:org_slug>/", include(organization_pages)),
+    path("o/<slug:org_slug>/goals/", include("goals.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", api.ApiDocsView.as_view(), name="api-docs"),
     path("api/v1/o/<slug:org_slug>/", include(api_router.urls)),
     path("healthz", operations.healthz, name="healthz"),
     path("readyz", operations.readyz, name="readyz"),

@@ -18,16 +18,17 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from okrsignal import selectors, services
+from okrsignal import api_tokens, selectors, services
 from okrsignal.forms import (
     AcceptInvitationForm,
+    ApiTokenForm,
     EmailAuthenticationForm,
     InvitationForm,
     MembershipForm,
     SignupForm,
     TeamForm,
 )
-from okrsignal.models import Invitation, Membership, Organization, Role, Team, User
+from okrsignal.models import ApiToken, Invitation, Membership, Organization, Role, Team, User
 from okrsignal.permissions import OrganizationViewMixin, refuse, report_ids, visible_membership_ids
 
 AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -339,3 +340,40 @@ class TeamFormView(OrganizationViewMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, f"Saved team {team.name}.")
         return HttpResponseRedirect(reverse("teams", kwargs={"org_slug": self.organization.slug}))
+
+
+# --- API tokens -------------------------------------------------------------------------------------
+
+
+class ApiTokensView(OrganizationViewMixin, FormView):
+    """Admins list the organisation's API tokens and create new ones. A new token is shown once, in the
+    answer to the form, and never again: only its digest is kept."""
+
+    required_role = Role.ADMIN
+    template_name = "okrsignal/api_tokens.html"
+    form_class = ApiTokenForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **super().get_context_data(**kwargs),
+            "tokens": ApiToken.objects.select_related("created_by__user"),
+        }
+
+    def form_valid(self, form: ApiTokenForm) -> HttpResponse:
+        token, raw_token = api_tokens.api_token_create(created_by=self.membership, **form.cleaned_data)
+        response = self.render_to_response(
+            self.get_context_data(form=ApiTokenForm(), new_token=token, raw_token=raw_token)
+        )
+        # The only copy of the token: no cache, no back button, may keep it.
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ApiTokenRevokeView(OrganizationViewMixin, View):
+    required_role = Role.ADMIN
+
+    def post(self, request: HttpRequest, org_slug: str, api_token_id: int) -> HttpResponse:
+        token = get_object_or_404(ApiToken, pk=api_token_id)
+        api_tokens.api_token_revoke(token=token)
+        messages.success(request, f"Revoked the token “{token.name}”: it no longer opens the API.")
+        return redirect("api_tokens", org_slug=org_slug)

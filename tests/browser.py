@@ -1,7 +1,7 @@
 """Headless Chromium for the browser tests, and what every browser test checks on the way.
 
-Import the fixture functions into a test module to use the ``browser``, ``page`` and ``new_page``
-fixtures: ``from tests.browser import browser_fixture, new_page_fixture, page_fixture  # noqa: F401``.
+The ``browser``, ``page`` and ``new_page`` fixtures are available to every test module (tests/conftest.py
+imports them once; a module must not import them again, or Playwright would be started twice).
 Each page a test opens is watched: a console error, an uncaught script error or a Content-Security-Policy
 violation fails the test when it ends. The policy forbids inline scripts, inline styles and eval, so any
 of them showing up in a page is a bug even when the page still looks right.

@@ -7,6 +7,10 @@ from django.core.cache import cache
 from django.test import Client
 
 from okrsignal.celery import app as celery_app
+
+# The browser fixtures are defined here once for every module: a session-scoped browser defined in two
+# modules would start Playwright twice in one session, which it refuses.
+from tests.browser import browser_fixture, new_page_fixture, page_fixture  # noqa: F401
 from tests.factories import OrgWorld, make_organization
 
 

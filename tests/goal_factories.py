@@ -72,7 +72,9 @@ def make_goal_data(world) -> dict:  # type: ignore[no-untyped-def]
         owner=world.admin,
         objectives=[company],
     )
-    reading = services.kpi_record_reading(kpi=kpi, by=world.admin, value=1.5, at=BEFORE_START)
+    reading = services.kpi_record_reading(
+        kpi=kpi, by=world.admin, value=1.5, note=f"{world.organization.name} churn is low", at=BEFORE_START
+    )
     return {
         "cycle": cycle,
         "objective": company,

@@ -19,14 +19,7 @@ from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from okrsignal.management.commands.create_demo import DEMO_PASSWORD
-from tests.browser import (  # noqa: F401 - the browser, page and new_page fixtures
-    allow_console_error,
-    assert_accessible,
-    browser_fixture,
-    new_page_fixture,
-    page_fixture,
-    screenshot,
-)
+from tests.browser import allow_console_error, assert_accessible, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 

@@ -29,7 +29,8 @@ from django.urls.resolvers import RegexPattern
 from django.utils.text import slugify
 
 from okrsignal import services
-from okrsignal.models import Invitation, Organization, Role, User
+from okrsignal.api_tokens import api_token_create
+from okrsignal.models import ApiToken, Invitation, Organization, Role, User
 from okrsignal.tenancy import cross_organization, tenant_context, tenant_models
 from tests.conftest import client_for
 from tests.factories import OrgWorld, make_organization
@@ -60,6 +61,7 @@ class Victim:
     invitation: Invitation
     invitation_token: str
     goals: dict[str, Any]
+    api_token: ApiToken
 
     @property
     def organization(self) -> Organization:
@@ -78,7 +80,10 @@ def build_victim(name: str = f"Victim {SENTINEL}", slug: str = "victim-organisat
         )
         token = services.invitation_token(invitation)
         goals = make_goal_data(world)
-    return Victim(world=world, invitation=invitation, invitation_token=token, goals=goals)
+        api_token, _raw = api_token_create(created_by=world.admin, name=f"{name} integration", scope="write")
+    return Victim(
+        world=world, invitation=invitation, invitation_token=token, goals=goals, api_token=api_token
+    )
 
 
 # --- The data table: how to fill each URL parameter with the victim's real value ----------------------
@@ -92,6 +97,17 @@ VICTIM_VALUES: dict[str, Callable[[Victim], object]] = {
     "token": lambda victim: victim.invitation_token,
     "api-member:pk": lambda victim: victim.world.report.pk,
     "api-team:pk": lambda victim: victim.world.team.pk,
+    "api_token_id": lambda victim: victim.api_token.pk,
+    "cycle_id": lambda victim: victim.goals["cycle"].pk,
+    "objective_id": lambda victim: victim.goals["objective"].pk,
+    "key_result_id": lambda victim: victim.goals["key_result"].pk,
+    "kpi_id": lambda victim: victim.goals["kpi"].pk,
+    "api-cycle:pk": lambda victim: victim.goals["cycle"].pk,
+    "api-objective:pk": lambda victim: victim.goals["objective"].pk,
+    "api-key-result:pk": lambda victim: victim.goals["key_result"].pk,
+    "api-initiative:pk": lambda victim: victim.goals["initiative"].pk,
+    "api-kpi:pk": lambda victim: victim.goals["kpi"].pk,
+    "api-kpi-reading:pk": lambda victim: victim.goals["reading"].pk,
 }
 
 # Routes that hold no tenant data, each with the reason.
@@ -106,6 +122,7 @@ SKIPPED_ROUTES: dict[str, str] = {
     "accounts/reset/<uidb64>/<token>/": "Password reset for a user, authorised by Django's signed token.",
     "accounts/reset/done/": "A static confirmation page.",
     "api/v1/schema/": "The OpenAPI description of the API; the same for everyone, no data.",
+    "api/v1/docs/": "The interactive API documentation page; the same for everyone, no data.",
     "healthz": "Load-balancer probe; no data.",
     "readyz": "Readiness probe; reports on the database, Redis and Celery, no tenant data.",
 }

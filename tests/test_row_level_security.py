@@ -4,7 +4,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from okrsignal import services
+from okrsignal import api_tokens, services
 from okrsignal.database import role_bypasses_row_level_security
 from okrsignal.migration_operations import POLICY_NAME
 from okrsignal.models import Role
@@ -36,6 +36,7 @@ def two_orgs(transactional_db: None) -> tuple[OrgWorld, OrgWorld]:
                 email=f"new@{world.slug}.test", role=Role.EMPLOYEE, invited_by=world.admin
             )
             make_goal_data(world)
+            api_tokens.api_token_create(created_by=world.admin, name="Reports", scope="read")
     return worlds
 
 

@@ -1,0 +1,416 @@
+"""The goal API under ``/api/v1/o/<org_slug>/``: cycles, objectives, key results, initiatives, KPIs, KPI
+readings and progress updates.
+
+Reads are paginated and filtered, with a fixed number of queries per page whatever its length. Every
+write goes through ``goals.services``, so the API applies exactly the rules the forms apply; a broken rule
+is a 400 naming the field (``{"unit": ["Say what is measured…"]}``), and a warning is a 400 that also
+lists the warning codes under ``warnings``, to be sent back with a written reason for each in
+``warning_reasons`` (``{"too_many_objectives": "reason"}``).
+
+Who may write, in one place (``GoalViewSet``'s helpers), refused with a 403 saying why, and audited:
+
+- admins and managers may write everything;
+- an employee may create and change their own individual objectives (level ``individual``, owned by
+  them, and not handed to anyone else), the key results of those objectives and the initiatives under
+  those key results;
+- an employee may record progress on any key result they own or contribute to, and readings of any KPI
+  they own.
+
+Everyone in the organisation may read every goal. Another organisation's objects do not exist here (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, NoReturn
+
+import django_filters
+from django import forms
+from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from goals import services
+from goals.models import (
+    KPI,
+    Cycle,
+    Initiative,
+    KeyResult,
+    KPIReading,
+    Level,
+    Objective,
+    ObjectiveState,
+)
+from goals.serializers import (
+    CycleCreateSerializer,
+    CycleSerializer,
+    GoalProblemsSerializer,
+    InitiativeCreateSerializer,
+    InitiativeSerializer,
+    KeyResultCreateSerializer,
+    KeyResultSerializer,
+    KeyResultUpdateSerializer,
+    KPICreateSerializer,
+    KPIReadingCreateSerializer,
+    KPIReadingSerializer,
+    KPISerializer,
+    ObjectiveCreateSerializer,
+    ObjectiveSerializer,
+    ObjectiveStateChangeSerializer,
+    ObjectiveUpdateSerializer,
+    ProgressSerializer,
+)
+from goals.validation import GoalValidationError
+from okrsignal.models import Role
+from okrsignal.permissions import OrganizationViewSet, role_allows
+
+REFUSED_BY_RULES = OpenApiResponse(
+    GoalProblemsSerializer,
+    description="A rule is broken, or warnings need a written reason: messages keyed by field name, "
+    "and the warning codes under 'warnings'.",
+)
+
+
+def goal_problems_body(error: GoalValidationError) -> dict[str, Any]:
+    """The 400 body for a service's refusal: messages by field, plus the warnings that need a reason."""
+    body: dict[str, Any] = {field: list(messages) for field, messages in error.message_dict.items()}
+    if error.warnings:
+        body["warnings"] = [
+            {"code": problem.code, "field": problem.field, "message": problem.message}
+            for problem in error.warnings
+        ]
+    return body
+
+
+# --- Filters ----------------------------------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """An object's id. Ids are only ever compared within the organisation in context."""
+
+    field_class = forms.IntegerField
+
+
+class ObjectiveFilter(django_filters.FilterSet):
+    cycle = IdFilter(field_name="cycle_id")
+    level = django_filters.ChoiceFilter(choices=Level.choices)
+    owner = IdFilter(field_name="owner_id")
+    team = IdFilter(field_name="team_id")
+    state = django_filters.ChoiceFilter(choices=ObjectiveState.choices)
+    parent = IdFilter(field_name="parent_id")
+
+    class Meta:
+        model = Objective
+        fields = ["cycle", "level", "owner", "team", "state", "parent"]
+
+
+class KeyResultFilter(django_filters.FilterSet):
+    objective = IdFilter(field_name="objective_id")
+    owner = IdFilter(field_name="owner_id")
+
+    class Meta:
+        model = KeyResult
+        fields = ["objective", "owner"]
+
+
+class InitiativeFilter(django_filters.FilterSet):
+    key_result = IdFilter(field_name="key_result_id")
+    owner = IdFilter(field_name="owner_id")
+
+    class Meta:
+        model = Initiative
+        fields = ["key_result", "owner"]
+
+
+class KPIFilter(django_filters.FilterSet):
+    owner = IdFilter(field_name="owner_id")
+    team = IdFilter(field_name="team_id")
+
+    class Meta:
+        model = KPI
+        fields = ["owner", "team"]
+
+
+class KPIReadingFilter(django_filters.FilterSet):
+    kpi = IdFilter(field_name="kpi_id")
+
+    class Meta:
+        model = KPIReading
+        fields = ["kpi"]
+
+
+# --- The viewsets -----------------------------------------------------------------------------------
+
+
+class GoalViewSet(OrganizationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Lists and details of one kind of goal object; subclasses add the writes they allow.
+
+    Write permission is decided by the helpers below, so that the rule stays in one place (see the
+    module docstring). A refusal is a 403 with a message (the caller can already read the object; only
+    another organisation's objects are hidden behind 404s) and is written to the audit log.
+    """
+
+    model: ClassVar[type[Model]]
+    filter_backends = [DjangoFilterBackend]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if getattr(self, "swagger_fake_view", False):
+            # Describing the API needs only the model: there is no organisation, and nothing to query.
+            return self.model._base_manager.none()
+        return self.goal_queryset()
+
+    def goal_queryset(self) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def handle_exception(self, exc: Exception) -> Any:
+        if isinstance(exc, GoalValidationError):
+            exc = serializers.ValidationError(goal_problems_body(exc))
+        return super().handle_exception(exc)
+
+    # Who may write.
+
+    @property
+    def manages_goals(self) -> bool:
+        return role_allows(self.membership, Role.MANAGER)
+
+    def refuse_write(self, message: str) -> NoReturn:
+        self.refused = True  # written to the audit log once the request's transaction is rolled back
+        raise PermissionDenied(message)
+
+    def require_goal_manager(self, doing: str) -> None:
+        if not self.manages_goals:
+            self.refuse_write(f"Only admins and managers may {doing}.")
+
+    def require_own_individual_objective(self, objective: Objective, doing: str) -> None:
+        """Managers may; employees only within an individual objective they own."""
+        if self.manages_goals:
+            return
+        if objective.level != Level.INDIVIDUAL or objective.owner_id != self.membership.pk:
+            self.refuse_write(f"Employees may {doing} only within individual objectives they own.")
+
+    # Reading the request and answering.
+
+    def validated(self, serializer_class: type[serializers.Serializer], *, partial: bool = False) -> Any:
+        serializer = serializer_class(
+            data=self.request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def answer(self, instance: Model, *, status_code: int = status.HTTP_200_OK) -> Response:
+        """The object as a read returns it (the same query, so the same annotations and prefetches)."""
+        fresh = self.get_queryset().get(pk=instance.pk)
+        return Response(self.get_serializer(fresh).data, status=status_code)
+
+
+class CycleViewSet(GoalViewSet):
+    """Cycles (quarters) of the organisation, newest first. Admins and managers create them."""
+
+    model = Cycle
+    serializer_class = CycleSerializer
+
+    def goal_queryset(self) -> QuerySet[Cycle]:
+        return Cycle.objects.order_by("-start", "-pk")
+
+    @extend_schema(request=CycleCreateSerializer, responses={201: CycleSerializer, 400: REFUSED_BY_RULES})
+    def create(self, request: Request, org_slug: str) -> Response:
+        data = self.validated(CycleCreateSerializer)
+        self.require_goal_manager("create cycles")
+        cycle = services.cycle_create(**data)
+        return self.answer(cycle, status_code=status.HTTP_201_CREATED)
+
+
+class ObjectiveViewSet(GoalViewSet):
+    """Objectives at company, team and individual level.
+
+    Admins and managers create and change any objective. An employee creates and changes only individual
+    objectives they own, and cannot hand one to someone else. Pausing and cancelling (``/state/``) ask
+    for a reason; an objective marked "needs re-alignment" is re-confirmed by its owner or a manager
+    (``/confirm-alignment/``).
+    """
+
+    model = Objective
+    serializer_class = ObjectiveSerializer
+    filterset_class = ObjectiveFilter
+
+    def goal_queryset(self) -> QuerySet[Objective]:
+        return Objective.objects.select_related("cycle").order_by("pk")
+
+    @extend_schema(
+        request=ObjectiveCreateSerializer, responses={201: ObjectiveSerializer, 400: REFUSED_BY_RULES}
+    )
+    def create(self, request: Request, org_slug: str) -> Response:
+        data = self.validated(ObjectiveCreateSerializer)
+        if not self.manages_goals and (data["level"] != Level.INDIVIDUAL or data["owner"] != self.membership):
+            self.refuse_write("Employees may create only individual objectives that they own.")
+        objective = services.objective_create(by=self.membership, **data)
+        return self.answer(objective, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ObjectiveUpdateSerializer, responses={200: ObjectiveSerializer, 400: REFUSED_BY_RULES}
+    )
+    def partial_update(self, request: Request, org_slug: str, pk: str) -> Response:
+        objective = self.get_object()
+        changes = self.validated(ObjectiveUpdateSerializer, partial=True)
+        warning_reasons = changes.pop("warning_reasons", None)
+        self.require_own_individual_objective(objective, "change objectives")
+        if not self.manages_goals and changes.get("owner", self.membership) != self.membership:
+            self.refuse_write("Employees cannot hand their objectives to someone else.")
+        objective = services.objective_update(
+            objective=objective, by=self.membership, changes=changes, warning_reasons=warning_reasons
+        )
+        return self.answer(objective)
+
+    @extend_schema(
+        request=ObjectiveStateChangeSerializer, responses={200: ObjectiveSerializer, 400: REFUSED_BY_RULES}
+    )
+    @action(detail=True, methods=["post"])
+    def state(self, request: Request, org_slug: str, pk: str) -> Response:
+        """Move the objective to another state; pausing and cancelling need a reason."""
+        objective = self.get_object()
+        data = self.validated(ObjectiveStateChangeSerializer)
+        self.require_own_individual_objective(objective, "change the state of objectives")
+        objective = services.objective_set_state(
+            objective=objective, by=self.membership, state=data["state"], reason=data["reason"]
+        )
+        return self.answer(objective)
+
+    @extend_schema(request=None, responses={200: ObjectiveSerializer})
+    @action(detail=True, methods=["post"], url_path="confirm-alignment")
+    def confirm_alignment(self, request: Request, org_slug: str, pk: str) -> Response:
+        """The owner (or a manager) confirms the objective still serves its parent after a change there."""
+        objective = self.get_object()
+        if not self.manages_goals and objective.owner_id != self.membership.pk:
+            self.refuse_write("Only the objective's owner, an admin or a manager may confirm its alignment.")
+        objective = services.objective_confirm_alignment(objective=objective, by=self.membership)
+        return self.answer(objective)
+
+
+class KeyResultViewSet(GoalViewSet):
+    """Key results, with their contributors.
+
+    Admins and managers create and change any key result; an employee those of individual objectives
+    they own. Progress (``/progress/``) is recorded by a manager, the key result's owner or one of its
+    contributors, and kept in its history with the note.
+    """
+
+    model = KeyResult
+    serializer_class = KeyResultSerializer
+    filterset_class = KeyResultFilter
+
+    def goal_queryset(self) -> QuerySet[KeyResult]:
+        return (
+            KeyResult.objects.select_related("objective__cycle")
+            .prefetch_related("contributor_links")
+            .order_by("pk")
+        )
+
+    @extend_schema(
+        request=KeyResultCreateSerializer, responses={201: KeyResultSerializer, 400: REFUSED_BY_RULES}
+    )
+    def create(self, request: Request, org_slug: str) -> Response:
+        data = self.validated(KeyResultCreateSerializer)
+        self.require_own_individual_objective(data["objective"], "add key results")
+        key_result = services.key_result_create(by=self.membership, **data)
+        return self.answer(key_result, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=KeyResultUpdateSerializer, responses={200: KeyResultSerializer, 400: REFUSED_BY_RULES}
+    )
+    def partial_update(self, request: Request, org_slug: str, pk: str) -> Response:
+        key_result = self.get_object()
+        changes = self.validated(KeyResultUpdateSerializer, partial=True)
+        contributors = changes.pop("contributors", None)
+        self.require_own_individual_objective(key_result.objective, "change key results")
+        key_result = services.key_result_update(
+            key_result=key_result, by=self.membership, changes=changes, contributors=contributors
+        )
+        return self.answer(key_result)
+
+    @extend_schema(request=ProgressSerializer, responses={200: KeyResultSerializer, 400: REFUSED_BY_RULES})
+    @action(detail=True, methods=["post"])
+    def progress(self, request: Request, org_slug: str, pk: str) -> Response:
+        """Record the key result's new current value (the only way its progress moves)."""
+        key_result = self.get_object()
+        data = self.validated(ProgressSerializer)
+        contributes = any(
+            link.membership_id == self.membership.pk for link in key_result.contributor_links.all()
+        )
+        if not (self.manages_goals or key_result.owner_id == self.membership.pk or contributes):
+            self.refuse_write(
+                "Progress is recorded by the key result's owner, its contributors, admins and managers."
+            )
+        key_result = services.key_result_record_progress(key_result=key_result, by=self.membership, **data)
+        return self.answer(key_result)
+
+
+class InitiativeViewSet(GoalViewSet):
+    """Work planned to move a key result. Admins and managers add any; an employee those under key results
+    of individual objectives they own."""
+
+    model = Initiative
+    serializer_class = InitiativeSerializer
+    filterset_class = InitiativeFilter
+
+    def goal_queryset(self) -> QuerySet[Initiative]:
+        return Initiative.objects.order_by("pk")
+
+    @extend_schema(
+        request=InitiativeCreateSerializer, responses={201: InitiativeSerializer, 400: REFUSED_BY_RULES}
+    )
+    def create(self, request: Request, org_slug: str) -> Response:
+        data = self.validated(InitiativeCreateSerializer)
+        self.require_own_individual_objective(data["key_result"].objective, "add initiatives")
+        initiative = services.initiative_create(by=self.membership, **data)
+        return self.answer(initiative, status_code=status.HTTP_201_CREATED)
+
+
+class KPIViewSet(GoalViewSet):
+    """KPIs with their latest reading and its status (green, amber or red). Admins and managers add them."""
+
+    model = KPI
+    serializer_class = KPISerializer
+    filterset_class = KPIFilter
+
+    def goal_queryset(self) -> QuerySet[KPI]:
+        latest = KPIReading.objects.filter(kpi=OuterRef("pk")).order_by("-recorded_at", "-pk")
+        return (
+            KPI.objects.annotate(latest_value=Subquery(latest.values("value")[:1]))
+            .prefetch_related("objective_tags")
+            .order_by("pk")
+        )
+
+    @extend_schema(request=KPICreateSerializer, responses={201: KPISerializer, 400: REFUSED_BY_RULES})
+    def create(self, request: Request, org_slug: str) -> Response:
+        data = self.validated(KPICreateSerializer)
+        self.require_goal_manager("add KPIs")
+        kpi = services.kpi_create(by=self.membership, **data)
+        return self.answer(kpi, status_code=status.HTTP_201_CREATED)
+
+
+class KPIReadingViewSet(GoalViewSet):
+    """Readings of KPIs, oldest first. Recorded by admins, managers and the KPI's owner; a reading that
+    crosses a threshold or moves a lot needs a note and the objective it concerns."""
+
+    model = KPIReading
+    serializer_class = KPIReadingSerializer
+    filterset_class = KPIReadingFilter
+
+    def goal_queryset(self) -> QuerySet[KPIReading]:
+        return KPIReading.objects.order_by("recorded_at", "pk")
+
+    @extend_schema(
+        request=KPIReadingCreateSerializer, responses={201: KPIReadingSerializer, 400: REFUSED_BY_RULES}
+    )
+    def create(self, request: Request, org_slug: str) -> Response:
+        data = self.validated(KPIReadingCreateSerializer)
+        if not (self.manages_goals or data["kpi"].owner_id == self.membership.pk):
+            self.refuse_write("KPI readings are recorded by the KPI's owner, admins and managers.")
+        reading = services.kpi_record_reading(by=self.membership, **data)
+        return self.answer(reading, status_code=status.HTTP_201_CREATED)

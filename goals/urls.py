@@ -1,0 +1,47 @@
+"""The goal pages, under ``/o/<org_slug>/goals/`` (namespace ``goals``)."""
+
+from django.urls import path
+
+from goals import views
+
+app_name = "goals"
+
+urlpatterns = [
+    path("", views.CycleOverviewView.as_view(), name="overview"),
+    path("cycles/new/", views.CycleCreateView.as_view(), name="cycle_create"),
+    path("cycles/<int:cycle_id>/", views.CycleOverviewView.as_view(), name="cycle_overview"),
+    path("tree/", views.TreeView.as_view(), name="tree"),
+    path("cycles/<int:cycle_id>/tree/", views.TreeView.as_view(), name="cycle_tree"),
+    path(
+        "cycles/<int:cycle_id>/objectives/new/",
+        views.ObjectiveCreateView.as_view(),
+        name="objective_create",
+    ),
+    path("objectives/<int:objective_id>/", views.ObjectiveDetailView.as_view(), name="objective_detail"),
+    path("objectives/<int:objective_id>/edit/", views.ObjectiveEditView.as_view(), name="objective_edit"),
+    path("objectives/<int:objective_id>/state/", views.ObjectiveStateView.as_view(), name="objective_state"),
+    path(
+        "objectives/<int:objective_id>/confirm-alignment/",
+        views.ObjectiveConfirmAlignmentView.as_view(),
+        name="objective_confirm_alignment",
+    ),
+    path(
+        "objectives/<int:objective_id>/key-results/new/",
+        views.KeyResultCreateView.as_view(),
+        name="key_result_create",
+    ),
+    path("key-results/<int:key_result_id>/", views.KeyResultDetailView.as_view(), name="key_result_detail"),
+    path("key-results/<int:key_result_id>/edit/", views.KeyResultEditView.as_view(), name="key_result_edit"),
+    path(
+        "key-results/<int:key_result_id>/progress/",
+        views.KeyResultProgressView.as_view(),
+        name="key_result_progress",
+    ),
+    path("mine/", views.MyGoalsView.as_view(), name="my_goals"),
+    path("cycles/<int:cycle_id>/mine/", views.MyGoalsView.as_view(), name="cycle_my_goals"),
+    path("kpis/", views.KPIBoardView.as_view(), name="kpi_board"),
+    path("kpis/new/", views.KPICreateView.as_view(), name="kpi_create"),
+    path("kpis/<int:kpi_id>/", views.KPIDetailView.as_view(), name="kpi_detail"),
+    path("kpis/<int:kpi_id>/readings/new/", views.KPIReadingView.as_view(), name="kpi_reading"),
+    path("teams/<int:team_id>/alignment/", views.TeamAlignmentView.as_view(), name="team_alignment"),
+]
