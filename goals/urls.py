@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from goals import views
+from goals import cycle_views, views
 
 app_name = "goals"
 
@@ -10,6 +10,13 @@ urlpatterns = [
     path("", views.CycleOverviewView.as_view(), name="overview"),
     path("cycles/new/", views.CycleCreateView.as_view(), name="cycle_create"),
     path("cycles/<int:cycle_id>/", views.CycleOverviewView.as_view(), name="cycle_overview"),
+    path("cycles/<int:cycle_id>/close/", cycle_views.CycleClosePage.as_view(), name="cycle_close"),
+    path(
+        "cycles/<int:cycle_id>/carry-over/", cycle_views.CycleCarryOverPage.as_view(), name="cycle_carry_over"
+    ),
+    path("cycles/<int:cycle_id>/import/", cycle_views.CycleImportPage.as_view(), name="cycle_import"),
+    path("cycles/<int:cycle_id>/export.csv", cycle_views.CycleExportView.as_view(), name="cycle_export"),
+    path("import-template.csv", cycle_views.CsvTemplateView.as_view(), name="csv_template"),
     path("tree/", views.TreeView.as_view(), name="tree"),
     path("cycles/<int:cycle_id>/tree/", views.TreeView.as_view(), name="cycle_tree"),
     path(
