@@ -7,14 +7,15 @@ is a 400 naming the field (``{"unit": ["Say what is measured…"]}``), and a war
 lists the warning codes under ``warnings``, to be sent back with a written reason for each in
 ``warning_reasons`` (``{"too_many_objectives": "reason"}``).
 
-Who may write, in one place (``GoalViewSet``'s helpers), refused with a 403 saying why, and audited:
+Who may write follows ``goals.permissions``, the same rules as the pages, refused with a 403 saying why
+and audited:
 
-- admins and managers may write everything;
-- an employee may create and change their own individual objectives (level ``individual``, owned by
-  them, and not handed to anyone else), the key results of those objectives and the initiatives under
-  those key results;
-- an employee may record progress on any key result they own or contribute to, and readings of any KPI
-  they own.
+- objectives: admins at every level, managers team and individual ones for their reporting line, everyone
+  their own individual ones; an objective (with its key results and initiatives) is changed by its owner,
+  the managers up the owner's reporting line, its team's lead or an admin;
+- alignment is re-confirmed by the objective's owner or an admin;
+- progress is recorded by the key result's owner and contributors and whoever manages its objective;
+  KPIs are added by managers and admins, and readings recorded by them and the KPI's owner.
 
 Everyone in the organisation may read every goal. Another organisation's objects do not exist here (404).
 """
@@ -45,6 +46,14 @@ from goals.models import (
     Level,
     Objective,
     ObjectiveState,
+)
+from goals.permissions import (
+    may_confirm_alignment,
+    may_create_objective,
+    may_manage_objective,
+    may_record_progress,
+    may_record_reading,
+    owners_for,
 )
 from goals.serializers import (
     CycleCreateSerializer,
@@ -187,12 +196,12 @@ class GoalViewSet(OrganizationViewSet, mixins.ListModelMixin, mixins.RetrieveMod
         if not self.manages_goals:
             self.refuse_write(f"Only admins and managers may {doing}.")
 
-    def require_own_individual_objective(self, objective: Objective, doing: str) -> None:
-        """Managers may; employees only within an individual objective they own."""
-        if self.manages_goals:
-            return
-        if objective.level != Level.INDIVIDUAL or objective.owner_id != self.membership.pk:
-            self.refuse_write(f"Employees may {doing} only within individual objectives they own.")
+    def require_manages(self, objective: Objective, doing: str) -> None:
+        """The same rule as the pages (goals.permissions.may_manage_objective)."""
+        if not may_manage_objective(self.membership, objective):
+            self.refuse_write(
+                f"Only the objective's owner, their managers, its team's lead or an admin may {doing}."
+            )
 
     # Reading the request and answering.
 
@@ -229,10 +238,8 @@ class CycleViewSet(GoalViewSet):
 class ObjectiveViewSet(GoalViewSet):
     """Objectives at company, team and individual level.
 
-    Admins and managers create and change any objective. An employee creates and changes only individual
-    objectives they own, and cannot hand one to someone else. Pausing and cancelling (``/state/``) ask
-    for a reason; an objective marked "needs re-alignment" is re-confirmed by its owner or a manager
-    (``/confirm-alignment/``).
+    Pausing and cancelling (``/state/``) ask for a reason; an objective marked "needs re-alignment" is
+    re-confirmed by its owner or an admin (``/confirm-alignment/``). Who may write: see the module.
     """
 
     model = Objective
@@ -247,8 +254,11 @@ class ObjectiveViewSet(GoalViewSet):
     )
     def create(self, request: Request, org_slug: str) -> Response:
         data = self.validated(ObjectiveCreateSerializer)
-        if not self.manages_goals and (data["level"] != Level.INDIVIDUAL or data["owner"] != self.membership):
-            self.refuse_write("Employees may create only individual objectives that they own.")
+        if not may_create_objective(self.membership, level=data["level"], owner=data.get("owner")):
+            self.refuse_write(
+                "Admins set company objectives, managers team ones for their reporting line, "
+                "and everyone their own individual objectives."
+            )
         objective = services.objective_create(by=self.membership, **data)
         return self.answer(objective, status_code=status.HTTP_201_CREATED)
 
@@ -259,9 +269,13 @@ class ObjectiveViewSet(GoalViewSet):
         objective = self.get_object()
         changes = self.validated(ObjectiveUpdateSerializer, partial=True)
         warning_reasons = changes.pop("warning_reasons", None)
-        self.require_own_individual_objective(objective, "change objectives")
-        if not self.manages_goals and changes.get("owner", self.membership) != self.membership:
-            self.refuse_write("Employees cannot hand their objectives to someone else.")
+        self.require_manages(objective, "change this objective")
+        new_owner = changes.get("owner")
+        if (
+            new_owner is not None
+            and not owners_for(self.membership, keep=[objective.owner_id]).filter(pk=new_owner.pk).exists()
+        ):
+            self.refuse_write("You may hand an objective only to someone in your reporting line.")
         objective = services.objective_update(
             objective=objective, by=self.membership, changes=changes, warning_reasons=warning_reasons
         )
@@ -275,7 +289,7 @@ class ObjectiveViewSet(GoalViewSet):
         """Move the objective to another state; pausing and cancelling need a reason."""
         objective = self.get_object()
         data = self.validated(ObjectiveStateChangeSerializer)
-        self.require_own_individual_objective(objective, "change the state of objectives")
+        self.require_manages(objective, "change the state of this objective")
         objective = services.objective_set_state(
             objective=objective, by=self.membership, state=data["state"], reason=data["reason"]
         )
@@ -284,10 +298,10 @@ class ObjectiveViewSet(GoalViewSet):
     @extend_schema(request=None, responses={200: ObjectiveSerializer})
     @action(detail=True, methods=["post"], url_path="confirm-alignment")
     def confirm_alignment(self, request: Request, org_slug: str, pk: str) -> Response:
-        """The owner (or a manager) confirms the objective still serves its parent after a change there."""
+        """The owner (or an admin) confirms the objective still serves its parent after a change there."""
         objective = self.get_object()
-        if not self.manages_goals and objective.owner_id != self.membership.pk:
-            self.refuse_write("Only the objective's owner, an admin or a manager may confirm its alignment.")
+        if not may_confirm_alignment(self.membership, objective):
+            self.refuse_write("Only the objective's owner or an admin may confirm its alignment.")
         objective = services.objective_confirm_alignment(objective=objective, by=self.membership)
         return self.answer(objective)
 
@@ -295,9 +309,8 @@ class ObjectiveViewSet(GoalViewSet):
 class KeyResultViewSet(GoalViewSet):
     """Key results, with their contributors.
 
-    Admins and managers create and change any key result; an employee those of individual objectives
-    they own. Progress (``/progress/``) is recorded by a manager, the key result's owner or one of its
-    contributors, and kept in its history with the note.
+    Progress (``/progress/``) is kept in the key result's history with its note. Who may write: see the
+    module.
     """
 
     model = KeyResult
@@ -316,7 +329,7 @@ class KeyResultViewSet(GoalViewSet):
     )
     def create(self, request: Request, org_slug: str) -> Response:
         data = self.validated(KeyResultCreateSerializer)
-        self.require_own_individual_objective(data["objective"], "add key results")
+        self.require_manages(data["objective"], "add key results to this objective")
         key_result = services.key_result_create(by=self.membership, **data)
         return self.answer(key_result, status_code=status.HTTP_201_CREATED)
 
@@ -327,7 +340,7 @@ class KeyResultViewSet(GoalViewSet):
         key_result = self.get_object()
         changes = self.validated(KeyResultUpdateSerializer, partial=True)
         contributors = changes.pop("contributors", None)
-        self.require_own_individual_objective(key_result.objective, "change key results")
+        self.require_manages(key_result.objective, "change this key result")
         key_result = services.key_result_update(
             key_result=key_result, by=self.membership, changes=changes, contributors=contributors
         )
@@ -339,10 +352,7 @@ class KeyResultViewSet(GoalViewSet):
         """Record the key result's new current value (the only way its progress moves)."""
         key_result = self.get_object()
         data = self.validated(ProgressSerializer)
-        contributes = any(
-            link.membership_id == self.membership.pk for link in key_result.contributor_links.all()
-        )
-        if not (self.manages_goals or key_result.owner_id == self.membership.pk or contributes):
+        if not may_record_progress(self.membership, key_result):
             self.refuse_write(
                 "Progress is recorded by the key result's owner, its contributors, admins and managers."
             )
@@ -351,8 +361,7 @@ class KeyResultViewSet(GoalViewSet):
 
 
 class InitiativeViewSet(GoalViewSet):
-    """Work planned to move a key result. Admins and managers add any; an employee those under key results
-    of individual objectives they own."""
+    """Work planned to move a key result, added by whoever manages its objective."""
 
     model = Initiative
     serializer_class = InitiativeSerializer
@@ -366,7 +375,7 @@ class InitiativeViewSet(GoalViewSet):
     )
     def create(self, request: Request, org_slug: str) -> Response:
         data = self.validated(InitiativeCreateSerializer)
-        self.require_own_individual_objective(data["key_result"].objective, "add initiatives")
+        self.require_manages(data["key_result"].objective, "add initiatives under this objective")
         initiative = services.initiative_create(by=self.membership, **data)
         return self.answer(initiative, status_code=status.HTTP_201_CREATED)
 
@@ -410,7 +419,7 @@ class KPIReadingViewSet(GoalViewSet):
     )
     def create(self, request: Request, org_slug: str) -> Response:
         data = self.validated(KPIReadingCreateSerializer)
-        if not (self.manages_goals or data["kpi"].owner_id == self.membership.pk):
+        if not may_record_reading(self.membership, data["kpi"]):
             self.refuse_write("KPI readings are recorded by the KPI's owner, admins and managers.")
         reading = services.kpi_record_reading(by=self.membership, **data)
         return self.answer(reading, status_code=status.HTTP_201_CREATED)

@@ -110,7 +110,7 @@ class Band:
 def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
     """Round values to label an axis between ``low`` and ``high`` (1, 2, 2.5 or 5 times a power of ten)."""
     span = high - low
-    if span <= 0:
+    if span <= 0 or not math.isfinite(span):
         return [low]
     raw = span / count
     magnitude = 10 ** math.floor(math.log10(raw))

@@ -18,6 +18,11 @@ from okrsignal.models import Role
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
+def _is_id(value: str) -> bool:
+    """A database id as a browser sends it: plain ASCII digits, within a bigint."""
+    return value.isascii() and value.isdigit() and len(value) <= 18
+
+
 def _csv_response(text: str, filename: str) -> HttpResponse:
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -85,7 +90,7 @@ class CycleCarryOverPage(GoalPage):
         target = next(
             (other for other in context["targets"] if str(other.pk) == request.POST.get("to_cycle")), None
         )
-        chosen_ids = {int(value) for value in request.POST.getlist("objectives") if value.isdigit()}
+        chosen_ids = {int(value) for value in request.POST.getlist("objectives") if _is_id(value)}
         chosen = list(Objective.objects.filter(cycle=cycle, pk__in=chosen_ids))
         problem = None
         if target is None:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, Q
 from django.forms.models import ModelChoiceIterator
 
 from goals.models import (
@@ -29,9 +29,9 @@ from goals.models import (
     ObjectiveState,
     ObjectiveType,
 )
+from goals.permissions import levels_for, owners_for
 from goals.validation import Problem
-from okrsignal.models import Membership, Role, Team
-from okrsignal.permissions import report_ids
+from okrsignal.models import Membership, Team
 
 REASON_MAX_LENGTH = 100  # history keeps a change's reason in 100 characters
 
@@ -223,26 +223,6 @@ class PeopleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Model) -> str:
         assert isinstance(obj, Membership)
         return obj.user.full_name or obj.user.email
-
-
-def levels_for(membership: Membership) -> list[tuple[str, str]]:
-    """Admins set company objectives, managers team ones, and everyone their own."""
-    if membership.role == Role.ADMIN:
-        return list(Level.choices)
-    if membership.role == Role.MANAGER:
-        return [(Level.TEAM, Level.TEAM.label), (Level.INDIVIDUAL, Level.INDIVIDUAL.label)]
-    return [(Level.INDIVIDUAL, Level.INDIVIDUAL.label)]
-
-
-def owners_for(membership: Membership, *, keep: Iterable[int | None] = ()) -> QuerySet[Membership]:
-    """Whom the caller may make the owner of a goal: admins anyone, managers their reporting line."""
-    people = Membership.objects.filter(is_active=True).select_related("user").order_by("user__full_name")
-    if membership.role == Role.ADMIN:
-        return people
-    allowed = {membership.pk}
-    if membership.role == Role.MANAGER:
-        allowed |= report_ids(membership)
-    return people.filter(Q(pk__in=allowed) | Q(pk__in=[pk for pk in keep if pk is not None]))
 
 
 def _objective_group(objective: Objective) -> str:

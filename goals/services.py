@@ -64,7 +64,33 @@ def _save_with_history(
 
 
 @transaction.atomic
+def _refuse_if_closed(cycle: Cycle) -> None:
+    """A closed cycle's goals, values and scores are frozen."""
+    if cycle.closed_at is not None:
+        raise validation.GoalValidationError(
+            [validation.Problem("cycle", "cycle_closed", f"{cycle.name} is closed: its goals are frozen.")]
+        )
+
+
+def _refuse(problems: list[validation.Problem]) -> None:
+    if problems:
+        raise validation.GoalValidationError(problems)
+
+
+TITLE_LENGTHS = {"title": 200, "name": 200, "unit": 30}
+LONGEST_CYCLE_DAYS = 400
+
+
 def cycle_create(*, name: str, start: date, end: date) -> Cycle:
+    _refuse(validation.text_problems(max_lengths={"name": 60}, name=name))
+    if start.year < 2000 or end.year > 2100 or (end - start).days > LONGEST_CYCLE_DAYS:
+        raise validation.GoalValidationError(
+            [
+                validation.Problem(
+                    "end", "cycle_span", "A cycle runs for at most a year, between 2000 and 2100."
+                )
+            ]
+        )
     if end <= start:
         raise validation.GoalValidationError(
             [validation.Problem("end", "cycle_end", "The cycle must end after it starts.")]
@@ -139,6 +165,10 @@ def objective_create(
     at: datetime | None = None,
 ) -> Objective:
     require_same_organization(cycle, owner, team, parent)
+    _refuse_if_closed(cycle)
+    _refuse(
+        validation.text_problems(max_lengths=TITLE_LENGTHS, title=title) + validation.weight_problems(weight)
+    )
     at = at or timezone.now()
     problems = _objective_problems(
         objective=None, cycle=cycle, level=level, parent=parent, owner=owner, at=at
@@ -188,6 +218,11 @@ def objective_update(
     if unknown:
         raise ValueError(f"Objectives have no editable fields {sorted(unknown)}.")
     require_same_organization(objective, *changes.values())
+    _refuse_if_closed(objective.cycle)
+    if "title" in changes:
+        _refuse(validation.text_problems(max_lengths=TITLE_LENGTHS, title=changes["title"]))
+    if "weight" in changes:
+        _refuse(validation.weight_problems(changes["weight"]))
     at = at or timezone.now()
     changed = {field for field, value in changes.items() if getattr(objective, field) != value}
     if not changed:
@@ -232,6 +267,7 @@ def objective_set_state(
     *, objective: Objective, by: Membership | None, state: str, reason: str = "", at: datetime | None = None
 ) -> Objective:
     """Pausing or cancelling asks for a reason; a paused or cancelled goal is never reported as drifting."""
+    _refuse_if_closed(objective.cycle)
     if state in (ObjectiveState.PAUSED, ObjectiveState.CANCELLED) and not reason.strip():
         raise validation.GoalValidationError(
             [
@@ -253,6 +289,7 @@ def objective_confirm_alignment(
     *, objective: Objective, by: Membership | None, at: datetime | None = None
 ) -> Objective:
     """The owner re-confirms that the objective still serves its parent. Recorded in its history."""
+    _refuse_if_closed(objective.cycle)
     objective.needs_realignment = False
     _save_with_history(objective, by=by, at=at or timezone.now(), reason="Alignment confirmed")
     return objective
@@ -298,6 +335,12 @@ def key_result_create(
 ) -> KeyResult:
     contributors = list(contributors)
     require_same_organization(objective, owner, parent_key_result, *contributors)
+    _refuse_if_closed(objective.cycle)
+    _refuse(
+        validation.text_problems(max_lengths=TITLE_LENGTHS, title=title, unit=unit)
+        + validation.figure_problems(baseline=baseline, target=target, current_value=current_value)
+        + validation.weight_problems(weight)
+    )
     at = at or timezone.now()
     direction = direction or (Direction.INCREASE if target >= baseline else Direction.DECREASE)
     problems = validation.key_result_measurability_problems(
@@ -352,6 +395,14 @@ def key_result_update(
     if unknown:
         raise ValueError(f"Key results have no editable fields {sorted(unknown)}.")
     require_same_organization(key_result, *changes.values())
+    _refuse_if_closed(key_result.objective.cycle)
+    texts = {field: changes[field] for field in ("title", "unit") if field in changes}
+    figures = {field: changes[field] for field in ("baseline", "target") if field in changes}
+    _refuse(
+        validation.text_problems(max_lengths=TITLE_LENGTHS, **texts)
+        + validation.figure_problems(**figures)
+        + (validation.weight_problems(changes["weight"]) if "weight" in changes else [])
+    )
     at = at or timezone.now()
     changed = {field for field, value in changes.items() if getattr(key_result, field) != value}
     merged = {
@@ -391,6 +442,8 @@ def key_result_record_progress(
     at: datetime | None = None,
 ) -> KeyResult:
     """Record a new current value (the only way progress moves). History keeps every value and its note."""
+    _refuse_if_closed(key_result.objective.cycle)
+    _refuse(validation.figure_problems(value=value))
     if confidence is not None and not 0 <= confidence <= 1:
         raise validation.GoalValidationError(
             [validation.Problem("confidence", "confidence_range", "Confidence is between 0 and 1.")]
@@ -416,6 +469,10 @@ def kpi_create(
     objectives: Iterable[Objective] = (),
     at: datetime | None = None,
 ) -> KPI:
+    _refuse(
+        validation.text_problems(max_lengths=TITLE_LENGTHS, name=name, unit=unit)
+        + validation.figure_problems(green=green, red=red)
+    )
     if not guardrails.thresholds_are_consistent(direction=direction, green=green, red=red):
         better = "below" if direction == Direction.DECREASE else "above"
         raise validation.GoalValidationError(
@@ -438,7 +495,7 @@ def kpi_create(
     )
     kpi.organization_id = require_organization_id()
     _save_with_history(kpi, by=by, at=at or timezone.now())
-    objectives = list(objectives)
+    objectives = list({objective.pk: objective for objective in objectives}.values())  # each tagged once
     require_same_organization(*objectives)
     KPIObjectiveTag.objects.bulk_create(
         [
@@ -463,6 +520,7 @@ def kpi_record_reading(
     """Record a KPI reading. One that crosses a threshold, or moves more than the configured share, asks for
     a comment tagged to the objective it concerns (imports record readings as given)."""
     require_same_organization(kpi, by, objective)
+    _refuse(validation.figure_problems(value=value))
     at = at or timezone.now()
     previous = KPIReading.objects.filter(kpi=kpi, recorded_at__lt=at).order_by("-recorded_at").first()
     why = guardrails.reading_needs_comment(
@@ -507,6 +565,8 @@ def initiative_create(
     at: datetime | None = None,
 ) -> Initiative:
     """Work planned to move a key result (its parent, always named), optionally carried by a Jira epic."""
+    _refuse_if_closed(key_result.objective.cycle)
+    _refuse(validation.text_problems(max_lengths=TITLE_LENGTHS, title=title))
     if not title.strip():
         raise validation.GoalValidationError([validation.Problem("title", "title_missing", "Name the work.")])
     at = at or timezone.now()

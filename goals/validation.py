@@ -7,6 +7,7 @@ forms and the API can show them where the person is looking.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -72,6 +73,51 @@ def settle_problems(
     if unexplained:
         raise GoalValidationError(unexplained)
     return [warning.as_record(reasons[warning.code]) for warning in warnings]
+
+
+# Figures beyond this are typing mistakes, and would break the arithmetic and the charts.
+LARGEST_FIGURE = 1e12
+MAX_WEIGHT = 1000
+
+
+def figure_problems(**figures: float | None) -> list[Problem]:
+    """Each named figure must be a finite number no larger than ``LARGEST_FIGURE``."""
+    problems = []
+    for field, value in figures.items():
+        if value is None:
+            continue
+        if not math.isfinite(value) or abs(value) > LARGEST_FIGURE:
+            problems.append(
+                Problem(
+                    field,
+                    "figure_out_of_range",
+                    f"{value:g} is not a figure OKRSignal can work with; "
+                    "use a number between -1,000,000,000,000 and 1,000,000,000,000.",
+                )
+            )
+    return problems
+
+
+def weight_problems(weight: float) -> list[Problem]:
+    if not math.isfinite(weight) or not 0 <= weight <= MAX_WEIGHT:
+        return [Problem("weight", "weight_out_of_range", f"A weight is between 0 and {MAX_WEIGHT}.")]
+    return []
+
+
+def text_problems(*, max_lengths: dict[str, int], **texts: str) -> list[Problem]:
+    problems = []
+    for field, text in texts.items():
+        if len(text.strip()) > max_lengths[field]:
+            problems.append(
+                Problem(
+                    field,
+                    "text_too_long",
+                    f"Keep it to {max_lengths[field]} characters ({len(text.strip())} now).",
+                )
+            )
+        elif field == "title" and not text.strip():
+            problems.append(Problem(field, "title_missing", "Give it a title."))
+    return problems
 
 
 def key_result_measurability_problems(

@@ -45,9 +45,15 @@ from goals.models import (
     Objective,
     ObjectiveState,
 )
+from goals.permissions import (
+    may_confirm_alignment,
+    may_manage_objective,
+    may_record_progress,
+    may_record_reading,
+)
 from goals.validation import GoalValidationError, Problem
 from okrsignal.models import Membership, Role, Team
-from okrsignal.permissions import OrganizationViewMixin, refuse, report_ids, role_allows
+from okrsignal.permissions import OrganizationViewMixin, refuse, role_allows
 
 T = TypeVar("T")
 
@@ -58,33 +64,6 @@ VALIDATE_PARAMETER = "validate"
 def _plain(value: float | None) -> str | None:
     """A number as a form field shows it: ``21.0`` → ``"21"``."""
     return None if value is None else f"{value:g}"
-
-
-# --- Who may do what --------------------------------------------------------------------------------
-
-
-def may_manage_objective(membership: Membership, objective: Objective) -> bool:
-    """Admins; the owner; a manager up the owner's reporting line; the lead of the objective's team."""
-    if membership.is_admin or objective.owner_id == membership.pk:
-        return True
-    if membership.role != Role.MANAGER:
-        return False
-    if objective.owner_id is None or objective.owner_id in report_ids(membership):
-        return True
-    return objective.team is not None and objective.team.lead_id == membership.pk
-
-
-def may_record_progress(membership: Membership, key_result: KeyResult) -> bool:
-    """The key result's owner and contributors, and whoever may manage its objective."""
-    if key_result.owner_id == membership.pk:
-        return True
-    if KeyResultContributor.objects.filter(key_result=key_result, membership=membership).exists():
-        return True
-    return may_manage_objective(membership, key_result.objective)
-
-
-def may_record_reading(membership: Membership, kpi: KPI) -> bool:
-    return kpi.owner_id == membership.pk or role_allows(membership, Role.MANAGER)
 
 
 # --- Shared pieces ----------------------------------------------------------------------------------
@@ -330,7 +309,7 @@ class ObjectiveCreateView(LiveFormPage):
         cycle = self.cycle()
         initial: dict[str, Any] = {"owner": self.membership.pk, "team": self.membership.team_id}
         parent_id = self.request.GET.get("parent", "")
-        if parent_id.isdigit():
+        if parent_id.isascii() and parent_id.isdigit() and len(parent_id) <= 18:
             parent = Objective.objects.filter(pk=int(parent_id), cycle=cycle).first()
             if parent is not None:
                 initial["parent"] = parent.pk
@@ -574,7 +553,7 @@ class ObjectiveConfirmAlignmentView(GoalPage):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         objective = self.objective()
-        if objective.owner_id != self.membership.pk and not self.membership.is_admin:
+        if not may_confirm_alignment(self.membership, objective):
             refuse()
         if objective.needs_realignment:
             services.objective_confirm_alignment(objective=objective, by=self.membership)

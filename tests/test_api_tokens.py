@@ -46,7 +46,13 @@ def stored_token(world: OrgWorld) -> ApiToken:
 def objective_body(world: OrgWorld) -> dict[str, Any]:
     with tenant_context(world.organization):
         cycle = make_cycle()
-    return {"cycle": cycle.pk, "title": "Grow revenue", "level": "company", "owner": world.admin.pk}
+    return {
+        "cycle": cycle.pk,
+        "title": "Grow revenue",
+        "level": "team",
+        "owner": world.manager.pk,
+        "warning_reasons": {"added_mid_cycle_without_parent": "A new team, set up this week"},
+    }
 
 
 # --- The token at rest --------------------------------------------------------------------------------

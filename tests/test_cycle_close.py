@@ -131,11 +131,21 @@ def test_a_stale_copy_of_a_closed_cycle_cannot_close_it_again(acme: OrgWorld, sc
     assert "cycle" in error.value.message_dict
 
 
-def test_scores_stay_frozen_when_values_move_after_close(acme: OrgWorld, scored) -> None:
+def test_a_closed_cycle_is_frozen(acme: OrgWorld, scored) -> None:
     with tenant_context(acme.organization):
         cycle_close(cycle=scored["cycle"], by=acme.admin, at=CLOSE_AT)
         key_result = KeyResult.objects.get(objective=scored["committed"])
-        services.key_result_record_progress(key_result=key_result, by=acme.admin, value=10)
+        with pytest.raises(GoalValidationError) as error:
+            services.key_result_record_progress(key_result=key_result, by=acme.admin, value=10)
+        assert "is closed" in error.value.message_dict["cycle"][0]
+        with pytest.raises(GoalValidationError):
+            services.objective_create(
+                by=acme.admin,
+                cycle=Cycle.objects.get(pk=scored["cycle"].pk),
+                title="Late",
+                level="company",
+                owner=acme.admin,
+            )
         assert Objective.objects.get(pk=scored["committed"].pk).final_score == 0.7
 
 
