@@ -319,7 +319,15 @@ class KeyResultViewSet(GoalViewSet):
 
     def goal_queryset(self) -> QuerySet[KeyResult]:
         return (
-            KeyResult.objects.select_related("objective__cycle")
+            # The objective chain (individual → team → company) for the line of sight, in the same query.
+            KeyResult.objects.select_related(
+                "objective__cycle",
+                "objective__team",
+                "objective__owner__user",
+                "objective__parent__team",
+                "objective__parent__owner__user",
+                "objective__parent__parent__team",
+            )
             .prefetch_related("contributor_links")
             .order_by("pk")
         )

@@ -37,7 +37,6 @@ from goals.models import (
     Direction,
     KeyResult,
     KeyResultContributor,
-    KPIObjectiveTag,
     Level,
     Objective,
     ObjectiveState,
@@ -722,7 +721,9 @@ class _Import:
             if row.kind != Kind.KPI or row.has_errors or tagged is None:
                 continue
             if "existing" in row.values:
-                _kpi_tag_objectives(kpi=row.values["existing"], objectives=tagged)
+                services.kpi_tag_objectives(
+                    kpi=row.values["existing"], objectives=tagged, by=self.by, at=self.at
+                )
                 self.reused_kpis.append(row.values["existing"].name)
                 continue
             self.attempt(
@@ -737,19 +738,6 @@ class _Import:
                 team=row.values["team"],
                 objectives=tagged,
             )
-
-
-def _kpi_tag_objectives(*, kpi: KPI, objectives: Iterable[Objective]) -> None:
-    """Tag an existing KPI to more objectives (tags it has already are kept as they are)."""
-    objectives = list(objectives)
-    require_same_organization(kpi, *objectives)
-    KPIObjectiveTag.objects.bulk_create(
-        [
-            KPIObjectiveTag(organization_id=kpi.organization_id, kpi=kpi, objective=objective)
-            for objective in objectives
-        ],
-        ignore_conflicts=True,
-    )
 
 
 def goals_import_csv(

@@ -143,6 +143,8 @@ class KeyResultContributor(TenantModel):
     key_result = models.ForeignKey(KeyResult, on_delete=models.CASCADE, related_name="contributor_links")
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="contributions")
 
+    history = tenant_history()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -199,6 +201,8 @@ class KPI(TenantModel):
 class KPIObjectiveTag(TenantModel):
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="objective_tags")
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="kpi_tags")
+
+    history = tenant_history()
 
     class Meta:
         constraints = [

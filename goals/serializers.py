@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from goals.guardrails import KPIStatus, kpi_status
+from goals.line_of_sight import line_of_sight_sentence
 from goals.models import (
     KPI,
     Cycle,
@@ -124,6 +125,7 @@ class ObjectiveSerializer(serializers.ModelSerializer):
 
 class KeyResultSerializer(serializers.ModelSerializer):
     contributors = serializers.SerializerMethodField()
+    line_of_sight = serializers.SerializerMethodField()
     warnings = WarningRecordSerializer(many=True, read_only=True)
 
     class Meta:
@@ -142,10 +144,16 @@ class KeyResultSerializer(serializers.ModelSerializer):
             "contributors",
             "parent_key_result",
             "weight",
+            "line_of_sight",
             "warnings",
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_line_of_sight(self, key_result: KeyResult) -> str:
+        """From this key result up to the company objective it serves, or saying it serves none."""
+        request = self.context.get("request")
+        return line_of_sight_sentence(key_result, viewer=getattr(request, "membership", None))
 
     def get_contributors(self, key_result: KeyResult) -> list[int]:
         """Ids of the memberships expected to work on the key result besides its owner."""

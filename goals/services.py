@@ -295,22 +295,28 @@ def objective_confirm_alignment(
     return objective
 
 
-def _contributors_set(key_result: KeyResult, contributors: Iterable[Membership]) -> None:
+def _delete_with_history(instance: Any, *, by: Membership | None, at: datetime) -> None:
+    instance._history_user = by.user if by is not None else None
+    instance._history_date = at
+    instance.delete()
+
+
+def _contributors_set(
+    key_result: KeyResult, contributors: Iterable[Membership], *, by: Membership | None, at: datetime
+) -> None:
+    """Make ``contributors`` the key result's contributors; each one added or removed is kept in history."""
     contributors = list(contributors)
     require_same_organization(*contributors)
     wanted = {membership.pk for membership in contributors if membership.pk != key_result.owner_id}
-    KeyResultContributor.objects.filter(key_result=key_result).exclude(membership_id__in=wanted).delete()
+    for link in KeyResultContributor.objects.filter(key_result=key_result).exclude(membership_id__in=wanted):
+        _delete_with_history(link, by=by, at=at)
     existing = set(
         KeyResultContributor.objects.filter(key_result=key_result).values_list("membership_id", flat=True)
     )
-    KeyResultContributor.objects.bulk_create(
-        [
-            KeyResultContributor(
-                organization_id=key_result.organization_id, key_result=key_result, membership_id=pk
-            )
-            for pk in sorted(wanted - existing)
-        ]
-    )
+    for membership_id in sorted(wanted - existing):
+        link = KeyResultContributor(key_result=key_result, membership_id=membership_id)
+        link.organization_id = key_result.organization_id
+        _save_with_history(link, by=by, at=at)
 
 
 @transaction.atomic
@@ -378,7 +384,7 @@ def key_result_create(
     )
     key_result.organization_id = objective.organization_id
     _save_with_history(key_result, by=by, at=at)
-    _contributors_set(key_result, contributors)
+    _contributors_set(key_result, contributors, by=by, at=at)
     return key_result
 
 
@@ -422,7 +428,7 @@ def key_result_update(
     if changed:
         _save_with_history(key_result, by=by, at=at)
     if contributors is not None:
-        _contributors_set(key_result, contributors)
+        _contributors_set(key_result, contributors, by=by, at=at)
     if changed & {"target", "baseline"}:
         # The objective's meaning moved: the goals under it must be re-confirmed by their owners.
         _mark_children_for_realignment(
@@ -494,16 +500,28 @@ def kpi_create(
         team=team,
     )
     kpi.organization_id = require_organization_id()
-    _save_with_history(kpi, by=by, at=at or timezone.now())
-    objectives = list({objective.pk: objective for objective in objectives}.values())  # each tagged once
-    require_same_organization(*objectives)
-    KPIObjectiveTag.objects.bulk_create(
-        [
-            KPIObjectiveTag(organization_id=kpi.organization_id, kpi=kpi, objective=objective)
-            for objective in objectives
-        ]
-    )
+    at = at or timezone.now()
+    _save_with_history(kpi, by=by, at=at)
+    kpi_tag_objectives(kpi=kpi, objectives=objectives, by=by, at=at)
     return kpi
+
+
+@transaction.atomic
+def kpi_tag_objectives(
+    *, kpi: KPI, objectives: Iterable[Objective], by: Membership | None, at: datetime | None = None
+) -> None:
+    """Tag a KPI to more objectives it guards; tags it has already are kept. Each new tag is in history."""
+    objectives = list(objectives)
+    require_same_organization(kpi, *objectives)
+    at = at or timezone.now()
+    tagged = set(KPIObjectiveTag.objects.filter(kpi=kpi).values_list("objective_id", flat=True))
+    for objective in objectives:
+        if objective.pk in tagged:
+            continue
+        tagged.add(objective.pk)
+        tag = KPIObjectiveTag(kpi=kpi, objective=objective)
+        tag.organization_id = kpi.organization_id
+        _save_with_history(tag, by=by, at=at)
 
 
 @transaction.atomic

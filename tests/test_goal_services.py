@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from goals import services
-from goals.models import KeyResult, Level, Objective, ObjectiveState
+from goals.models import KeyResult, KeyResultContributor, Level, Objective, ObjectiveState
 from goals.selectors import cascade_for_cycle
 from goals.validation import GoalValidationError
 from okrsignal.tenancy import tenant_context
@@ -321,3 +321,24 @@ def test_a_child_whose_wording_connects_gets_no_relevance_warning(acme: OrgWorld
             parent=cascade["company"],
         )
     assert objective.warnings == []
+
+
+def test_contributor_changes_are_kept_in_history(acme: OrgWorld, cascade) -> None:
+    changed_at = BEFORE_START + timedelta(days=3)
+    with tenant_context(acme.organization):
+        services.key_result_update(
+            key_result=cascade["team_kr"],
+            by=acme.manager,
+            changes={},
+            contributors=[acme.peer],
+            at=changed_at,
+        )
+        services.key_result_update(
+            key_result=cascade["team_kr"], by=acme.manager, changes={}, contributors=[]
+        )
+        history = list(
+            KeyResultContributor.history.filter(key_result_id=cascade["team_kr"].pk)
+            .order_by("history_date")
+            .values_list("membership_id", "history_type", "history_user_id")
+        )
+    assert history == [(acme.peer.pk, "+", acme.manager.user_id), (acme.peer.pk, "-", acme.manager.user_id)]

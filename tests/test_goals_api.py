@@ -726,3 +726,11 @@ def test_only_the_owner_or_an_admin_confirms_alignment(acme: OrgWorld, goals: di
     confirm = url(acme, f"objectives/{goals['company'].pk}/confirm-alignment/")
     assert api_client(acme.manager).post(confirm).status_code == 403
     assert api_client(acme.admin).post(confirm).status_code == 200
+
+
+def test_key_results_carry_their_line_of_sight(acme: OrgWorld, goals: dict[str, Any]) -> None:
+    response = api_client(acme.report).get(url(acme, f"key-results/{goals['key_result'].pk}/"))
+    assert response.json()["line_of_sight"] == (
+        f"Your key result '{goals['key_result'].title}' serves "
+        "the company objective 'Grow recurring revenue'."
+    )
