@@ -61,6 +61,7 @@ from goals.serializers import (
     GoalProblemsSerializer,
     InitiativeCreateSerializer,
     InitiativeSerializer,
+    InitiativeUpdateSerializer,
     KeyResultCreateSerializer,
     KeyResultSerializer,
     KeyResultUpdateSerializer,
@@ -68,6 +69,7 @@ from goals.serializers import (
     KPIReadingCreateSerializer,
     KPIReadingSerializer,
     KPISerializer,
+    KPIUpdateSerializer,
     ObjectiveCreateSerializer,
     ObjectiveSerializer,
     ObjectiveStateChangeSerializer,
@@ -387,6 +389,16 @@ class InitiativeViewSet(GoalViewSet):
         initiative = services.initiative_create(by=self.membership, **data)
         return self.answer(initiative, status_code=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        request=InitiativeUpdateSerializer, responses={200: InitiativeSerializer, 400: REFUSED_BY_RULES}
+    )
+    def partial_update(self, request: Request, org_slug: str, pk: str) -> Response:
+        initiative = self.get_object()
+        changes = self.validated(InitiativeUpdateSerializer, partial=True)
+        self.require_manages(initiative.key_result.objective, "change initiatives under this objective")
+        initiative = services.initiative_update(initiative=initiative, by=self.membership, changes=changes)
+        return self.answer(initiative)
+
 
 class KPIViewSet(GoalViewSet):
     """KPIs with their latest reading and its status (green, amber or red). Admins and managers add them."""
@@ -409,6 +421,14 @@ class KPIViewSet(GoalViewSet):
         self.require_goal_manager("add KPIs")
         kpi = services.kpi_create(by=self.membership, **data)
         return self.answer(kpi, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=KPIUpdateSerializer, responses={200: KPISerializer, 400: REFUSED_BY_RULES})
+    def partial_update(self, request: Request, org_slug: str, pk: str) -> Response:
+        kpi = self.get_object()
+        changes = self.validated(KPIUpdateSerializer, partial=True)
+        self.require_goal_manager("change KPIs")
+        kpi = services.kpi_update(kpi=kpi, by=self.membership, changes=changes)
+        return self.answer(kpi)
 
 
 class KPIReadingViewSet(GoalViewSet):

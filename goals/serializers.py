@@ -324,6 +324,26 @@ class KPICreateSerializer(serializers.Serializer):
     objectives = OrganizationObjectField(lambda: Objective.objects.all(), many=True, default=list)
 
 
+class KPIUpdateSerializer(serializers.Serializer):
+    """Only the fields sent are changed."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    unit = serializers.CharField(max_length=30, required=False)
+    direction = serializers.ChoiceField(choices=Direction.choices, required=False)
+    green = serializers.FloatField(required=False)
+    red = serializers.FloatField(required=False)
+    owner = _member(update=True)
+    team = _link(lambda: Team.objects.all(), update=True)
+
+
+class InitiativeUpdateSerializer(serializers.Serializer):
+    """Only the fields sent are changed."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    owner = _member(update=True)
+    jira_epic_key = serializers.CharField(max_length=40, allow_blank=True, required=False)
+
+
 class KPIReadingCreateSerializer(serializers.Serializer):
     kpi = OrganizationObjectField(lambda: KPI.objects.all())
     value = serializers.FloatField()

@@ -461,6 +461,63 @@ def key_result_record_progress(
     return key_result
 
 
+def _refuse_kpi_problems(*, name: str, unit: str, direction: str, green: float, red: float) -> None:
+    _refuse(
+        validation.text_problems(max_lengths=TITLE_LENGTHS, name=name, unit=unit)
+        + validation.figure_problems(green=green, red=red)
+    )
+    if not guardrails.thresholds_are_consistent(direction=direction, green=green, red=red):
+        better = "below" if direction == Direction.DECREASE else "above"
+        message = f"For a KPI that should {direction}, green must be {better} red."
+        _refuse([validation.Problem("green", "thresholds_inconsistent", message)])
+
+
+KPI_FIELDS = {"name", "unit", "direction", "green", "red", "owner", "team"}
+INITIATIVE_FIELDS = {"title", "owner", "jira_epic_key"}
+
+
+def _apply_changes(instance: Any, changes: Mapping[str, Any], editable: set[str]) -> set[str]:
+    unknown = set(changes) - editable
+    if unknown:
+        raise ValueError(f"{type(instance).__name__} has no editable fields {sorted(unknown)}.")
+    changed = {field for field, value in changes.items() if getattr(instance, field) != value}
+    for field in changed:
+        setattr(instance, field, changes[field])
+    return changed
+
+
+@transaction.atomic
+def kpi_update(
+    *, kpi: KPI, by: Membership | None, changes: Mapping[str, Any], at: datetime | None = None
+) -> KPI:
+    """Change a KPI's name, unit, direction, thresholds, owner or team; kept in its history."""
+    require_same_organization(kpi, *changes.values())
+    merged = {
+        field: changes.get(field, getattr(kpi, field))
+        for field in ("name", "unit", "direction", "green", "red")
+    }
+    _refuse_kpi_problems(**merged)
+    if _apply_changes(kpi, changes, KPI_FIELDS):
+        _save_with_history(kpi, by=by, at=at or timezone.now())
+    return kpi
+
+
+@transaction.atomic
+def initiative_update(
+    *, initiative: Initiative, by: Membership | None, changes: Mapping[str, Any], at: datetime | None = None
+) -> Initiative:
+    """Rename an initiative, change its owner or the Jira epic that carries it; kept in its history."""
+    require_same_organization(initiative, *changes.values())
+    _refuse_if_closed(initiative.key_result.objective.cycle)
+    if "title" in changes:
+        _refuse(validation.text_problems(max_lengths=TITLE_LENGTHS, title=changes["title"]))
+    if "jira_epic_key" in changes:
+        changes = {**changes, "jira_epic_key": changes["jira_epic_key"].strip().upper()}
+    if _apply_changes(initiative, changes, INITIATIVE_FIELDS):
+        _save_with_history(initiative, by=by, at=at or timezone.now())
+    return initiative
+
+
 @transaction.atomic
 def kpi_create(
     *,
@@ -475,21 +532,7 @@ def kpi_create(
     objectives: Iterable[Objective] = (),
     at: datetime | None = None,
 ) -> KPI:
-    _refuse(
-        validation.text_problems(max_lengths=TITLE_LENGTHS, name=name, unit=unit)
-        + validation.figure_problems(green=green, red=red)
-    )
-    if not guardrails.thresholds_are_consistent(direction=direction, green=green, red=red):
-        better = "below" if direction == Direction.DECREASE else "above"
-        raise validation.GoalValidationError(
-            [
-                validation.Problem(
-                    "green",
-                    "thresholds_inconsistent",
-                    f"For a KPI that should {direction}, green must be {better} red.",
-                )
-            ]
-        )
+    _refuse_kpi_problems(name=name, unit=unit, direction=direction, green=green, red=red)
     kpi = KPI(
         name=name.strip(),
         unit=unit.strip(),

@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from goals import services
-from goals.models import Cycle, KeyResult, KPIReading, Level, Objective, ObjectiveState
+from goals.models import KPI, Cycle, KeyResult, KPIReading, Level, Objective, ObjectiveState
 from okrsignal.models import AuditEvent, Membership
 from okrsignal.tenancy import tenant_context
 from tests.factories import OrgWorld
@@ -734,3 +734,37 @@ def test_key_results_carry_their_line_of_sight(acme: OrgWorld, goals: dict[str, 
         f"Your key result '{goals['key_result'].title}' serves "
         "the company objective 'Grow recurring revenue'."
     )
+
+
+def test_a_kpi_is_changed_through_the_service_and_kept_in_history(
+    acme: OrgWorld, goals: dict[str, Any]
+) -> None:
+    kpi_url = url(acme, f"kpis/{goals['kpi'].pk}/")
+    refused = api_client(acme.admin).patch(
+        kpi_url, {"green": 9, "red": 1, "direction": "decrease"}, format="json"
+    )
+    changed = api_client(acme.admin).patch(kpi_url, {"name": "Logo churn, monthly"}, format="json")
+
+    assert refused.status_code == 400
+    assert "green must be below red" in refused.json()["green"][0]
+    assert changed.status_code == 200
+    with tenant_context(acme.organization):
+        assert KPI.history.filter(id=goals["kpi"].pk, name="Logo churn, monthly").exists()
+
+
+def test_an_initiative_is_renamed_by_whoever_manages_its_objective(
+    acme: OrgWorld, goals: dict[str, Any]
+) -> None:
+    created = api_client(acme.admin).post(
+        url(acme, "initiatives/"),
+        {"key_result": goals["key_result"].pk, "title": "Pricing page"},
+        format="json",
+    )
+    initiative_url = url(acme, f"initiatives/{created.json()['id']}/")
+
+    assert api_client(acme.peer).patch(initiative_url, {"title": "Renamed"}, format="json").status_code == 403
+    renamed = api_client(acme.admin).patch(
+        initiative_url, {"title": "New pricing page", "jira_epic_key": "rev-7"}, format="json"
+    )
+    assert renamed.status_code == 200
+    assert renamed.json()["jira_epic_key"] == "REV-7"
