@@ -49,6 +49,7 @@ urlpatterns = [
     path("kpis/", views.KPIBoardView.as_view(), name="kpi_board"),
     path("kpis/new/", views.KPICreateView.as_view(), name="kpi_create"),
     path("kpis/<int:kpi_id>/", views.KPIDetailView.as_view(), name="kpi_detail"),
+    path("kpis/<int:kpi_id>/edit/", views.KPIEditView.as_view(), name="kpi_edit"),
     path("kpis/<int:kpi_id>/readings/new/", views.KPIReadingView.as_view(), name="kpi_reading"),
     path("teams/<int:team_id>/alignment/", views.TeamAlignmentView.as_view(), name="team_alignment"),
 ]

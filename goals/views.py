@@ -887,6 +887,55 @@ class KPICreateView(LiveFormPage):
         return redirect("goals:kpi_detail", org_slug=self.organization.slug, kpi_id=kpi.pk)
 
 
+class KPIEditView(LiveFormPage):
+    """Change a KPI's name, unit, direction, thresholds, owner or team (its tags stay as they are)."""
+
+    required_role = Role.MANAGER
+    template_name = "goals/kpi_form.html"
+
+    def get_kpi(self) -> KPI:
+        if not hasattr(self, "_kpi"):
+            self._kpi = get_object_or_404(KPI, pk=self.kwargs["kpi_id"])
+        return self._kpi
+
+    def forms(self, data: Any = None) -> list[GoalForm]:
+        kpi = self.get_kpi()
+        form = KPIForm(
+            data,
+            cycle=None,
+            initial={
+                "name": kpi.name,
+                "unit": kpi.unit,
+                "direction": kpi.direction,
+                "green": _plain(kpi.green),
+                "red": _plain(kpi.red),
+                "owner": kpi.owner_id,
+                "team": kpi.team_id,
+            },
+        )
+        del form.fields["objectives"]
+        return [form]
+
+    def context(self, forms: list[GoalForm]) -> dict[str, Any]:
+        return {**super().context(forms), "kpi": self.get_kpi()}
+
+    def _update(self, form: GoalForm) -> KPI:
+        # A fresh copy each time: the rehearsal's changes to it are rolled back in the database only.
+        kpi = get_object_or_404(KPI, pk=self.kwargs["kpi_id"])
+        return services.kpi_update(kpi=kpi, by=self.membership, changes=form.cleaned_data)
+
+    def rehearse(self, forms: list[GoalForm]) -> None:
+        if not forms[0].is_valid():
+            return
+        _, problems = attempt(lambda: self._update(forms[0]))
+        forms[0].add_problems(problems)
+
+    def commit(self, forms: list[GoalForm]) -> HttpResponse:
+        kpi = call(forms[0], lambda: self._update(forms[0]))
+        messages.success(self.request, f"Saved the KPI “{kpi.name}”.")
+        return redirect("goals:kpi_detail", org_slug=self.organization.slug, kpi_id=kpi.pk)
+
+
 class KPIDetailView(GoalPage):
     template_name = "goals/kpi_detail.html"
 

@@ -847,3 +847,26 @@ def test_page_query_count_does_not_grow_with_the_number_of_goals(goals: Goals, p
     _add_objectives(goals, 6)
     many = _queries(client, url)
     assert many == few, f"{page}: {few} queries with few goals, {many} with many"
+
+
+def test_a_manager_changes_a_kpis_thresholds_through_its_edit_page(goals: Goals) -> None:
+    client = client_for(goals.world.manager)
+    url = goals.url("kpi_edit", kpi_id=goals.kpi.pk)
+    page = client.get(url)
+    data = {
+        "name": goals.kpi.name,
+        "unit": goals.kpi.unit,
+        "direction": goals.kpi.direction,
+        "green": "1",
+        "red": "5",
+    }
+
+    inconsistent = client.post(url, {**data, "green": "9", "red": "1"})
+    saved = client.post(url, data)
+
+    assert page.status_code == 200
+    assert "green must be" in inconsistent.content.decode()
+    assert saved.status_code == 302
+    with tenant_context(goals.world.organization):
+        assert KPI.objects.get(pk=goals.kpi.pk).red == 5
+    assert client_for(goals.world.report).get(url).status_code == 404
