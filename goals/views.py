@@ -216,6 +216,25 @@ class LiveFormPage(GoalPage):
         return self.respond(forms)
 
 
+class SingleFormPage(LiveFormPage):
+    """A live form page with one form and one service call: ``save`` it, then say where to go (``saved``)."""
+
+    def save(self, form: GoalForm) -> Any:
+        raise NotImplementedError
+
+    def saved(self, result: Any) -> HttpResponse:
+        raise NotImplementedError
+
+    def rehearse(self, forms: list[GoalForm]) -> None:
+        if not forms[0].is_valid():
+            return
+        _, problems = attempt(lambda: self.save(forms[0]))
+        forms[0].add_problems(problems)
+
+    def commit(self, forms: list[GoalForm]) -> HttpResponse:
+        return self.saved(call(forms[0], lambda: self.save(forms[0])))
+
+
 # --- Cycles -----------------------------------------------------------------------------------------
 
 
@@ -252,24 +271,17 @@ class CycleOverviewView(GoalPage):
         return self.render_page(context)
 
 
-class CycleCreateView(LiveFormPage):
+class CycleCreateView(SingleFormPage):
     required_role = Role.ADMIN
     template_name = "goals/cycle_form.html"
 
     def forms(self, data: Any = None) -> list[GoalForm]:
         return [CycleForm(data, initial=CycleForm.suggestion(timezone.localdate(), self.cycles()))]
 
-    def _create(self, form: GoalForm) -> Cycle:
+    def save(self, form: GoalForm) -> Cycle:
         return services.cycle_create(**form.cleaned_data)
 
-    def rehearse(self, forms: list[GoalForm]) -> None:
-        if not forms[0].is_valid():
-            return
-        _, problems = attempt(lambda: self._create(forms[0]))
-        forms[0].add_problems(problems)
-
-    def commit(self, forms: list[GoalForm]) -> HttpResponse:
-        cycle = call(forms[0], lambda: self._create(forms[0]))
+    def saved(self, cycle: Cycle) -> HttpResponse:
         messages.success(self.request, f"{cycle.name} is ready: add its company objectives next.")
         return redirect("goals:cycle_overview", org_slug=self.organization.slug, cycle_id=cycle.pk)
 
@@ -859,7 +871,7 @@ class KPIBoardView(GoalPage):
         )
 
 
-class KPICreateView(LiveFormPage):
+class KPICreateView(SingleFormPage):
     required_role = Role.MANAGER
     template_name = "goals/kpi_form.html"
 
@@ -872,22 +884,15 @@ class KPICreateView(LiveFormPage):
             )
         ]
 
-    def _create(self, form: GoalForm) -> KPI:
+    def save(self, form: GoalForm) -> KPI:
         return services.kpi_create(by=self.membership, **form.cleaned_data)
 
-    def rehearse(self, forms: list[GoalForm]) -> None:
-        if not forms[0].is_valid():
-            return
-        _, problems = attempt(lambda: self._create(forms[0]))
-        forms[0].add_problems(problems)
-
-    def commit(self, forms: list[GoalForm]) -> HttpResponse:
-        kpi = call(forms[0], lambda: self._create(forms[0]))
+    def saved(self, kpi: KPI) -> HttpResponse:
         messages.success(self.request, f"Added the KPI “{kpi.name}”: record its first reading.")
         return redirect("goals:kpi_detail", org_slug=self.organization.slug, kpi_id=kpi.pk)
 
 
-class KPIEditView(LiveFormPage):
+class KPIEditView(SingleFormPage):
     """Change a KPI's name, unit, direction, thresholds, owner or team (its tags stay as they are)."""
 
     required_role = Role.MANAGER
@@ -919,19 +924,12 @@ class KPIEditView(LiveFormPage):
     def context(self, forms: list[GoalForm]) -> dict[str, Any]:
         return {**super().context(forms), "kpi": self.get_kpi()}
 
-    def _update(self, form: GoalForm) -> KPI:
+    def save(self, form: GoalForm) -> KPI:
         # A fresh copy each time: the rehearsal's changes to it are rolled back in the database only.
         kpi = get_object_or_404(KPI, pk=self.kwargs["kpi_id"])
         return services.kpi_update(kpi=kpi, by=self.membership, changes=form.cleaned_data)
 
-    def rehearse(self, forms: list[GoalForm]) -> None:
-        if not forms[0].is_valid():
-            return
-        _, problems = attempt(lambda: self._update(forms[0]))
-        forms[0].add_problems(problems)
-
-    def commit(self, forms: list[GoalForm]) -> HttpResponse:
-        kpi = call(forms[0], lambda: self._update(forms[0]))
+    def saved(self, kpi: KPI) -> HttpResponse:
         messages.success(self.request, f"Saved the KPI “{kpi.name}”.")
         return redirect("goals:kpi_detail", org_slug=self.organization.slug, kpi_id=kpi.pk)
 
