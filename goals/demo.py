@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from goals import services
+from goals.checkin_demo import build_demo_check_ins
 from goals.models import KPI, Cycle, Direction, KeyResult, Level, Objective, ObjectiveState, ObjectiveType
 from okrsignal.models import Membership, Team
 
@@ -27,7 +28,8 @@ def _moment(day: date, hour: int = 10) -> datetime:
 
 
 def build_demo_goals(*, people: dict[str, Membership], teams: dict[str, Team], today: date) -> Cycle:
-    """Company → team → individual objectives with key results, KPIs and seven weeks of history."""
+    """Company → team → individual objectives with key results, KPIs and seven weeks of history, and the
+    weekly check-ins of the last four weeks."""
     start, end = demo_cycle_dates(today)
     cycle = services.cycle_create(name=f"{start.year}-Q{(start.month - 1) // 3 + 1}", start=start, end=end)
     at = _moment(start, 9)
@@ -253,4 +255,5 @@ def build_demo_goals(*, people: dict[str, Membership], teams: dict[str, Team], t
                 as_given=True,
                 at=_moment(start + week * WEEK + timedelta(days=6), 8),
             )
+    build_demo_check_ins(people=people, cycle=cycle)
     return cycle

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -69,6 +71,11 @@ class Organization(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=50, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC")
+    # When the weekly check-in is due, in the organisation's time zone: Monday is 0, Sunday 6.
+    checkin_weekday = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(0), MaxValueValidator(6)]
+    )
+    checkin_time = models.TimeField(default=datetime.time(10, 0))
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from goals import api as goals_api
+from goals import checkin_api
 from okrsignal import api, operations, views
 
 api_router = SimpleRouter()
@@ -15,6 +16,8 @@ api_router.register("key-results", goals_api.KeyResultViewSet, basename="api-key
 api_router.register("initiatives", goals_api.InitiativeViewSet, basename="api-initiative")
 api_router.register("kpis", goals_api.KPIViewSet, basename="api-kpi")
 api_router.register("kpi-readings", goals_api.KPIReadingViewSet, basename="api-kpi-reading")
+api_router.register("check-ins", checkin_api.CheckInViewSet, basename="api-check-in")
+api_router.register("pulse-answers", checkin_api.PulseAnswerViewSet, basename="api-pulse-answer")
 
 getting_in = [
     path("", views.home, name="home"),

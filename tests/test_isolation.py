@@ -32,6 +32,7 @@ from okrsignal import services
 from okrsignal.api_tokens import api_token_create
 from okrsignal.models import ApiToken, Invitation, Organization, Role, User
 from okrsignal.tenancy import cross_organization, tenant_context, tenant_models
+from tests.checkin_factories import make_check_in_data
 from tests.conftest import client_for
 from tests.factories import OrgWorld, make_organization
 from tests.goal_factories import make_goal_data
@@ -61,6 +62,7 @@ class Victim:
     invitation: Invitation
     invitation_token: str
     goals: dict[str, Any]
+    check_ins: dict[str, Any]
     api_token: ApiToken
 
     @property
@@ -80,9 +82,15 @@ def build_victim(name: str = f"Victim {SENTINEL}", slug: str = "victim-organisat
         )
         token = services.invitation_token(invitation)
         goals = make_goal_data(world)
+        check_ins = make_check_in_data(world, goals)
         api_token, _raw = api_token_create(created_by=world.admin, name=f"{name} integration", scope="write")
     return Victim(
-        world=world, invitation=invitation, invitation_token=token, goals=goals, api_token=api_token
+        world=world,
+        invitation=invitation,
+        invitation_token=token,
+        goals=goals,
+        check_ins=check_ins,
+        api_token=api_token,
     )
 
 
@@ -108,6 +116,7 @@ VICTIM_VALUES: dict[str, Callable[[Victim], object]] = {
     "api-initiative:pk": lambda victim: victim.goals["initiative"].pk,
     "api-kpi:pk": lambda victim: victim.goals["kpi"].pk,
     "api-kpi-reading:pk": lambda victim: victim.goals["reading"].pk,
+    "api-check-in:pk": lambda victim: victim.check_ins["check_in"].pk,
 }
 
 # Routes that hold no tenant data, each with the reason.
