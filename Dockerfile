@@ -24,12 +24,13 @@ COPY . .
 RUN pip install --no-deps --editable .
 
 # The static files are collected into the image, compressed and fingerprinted (DEBUG off selects that
-# storage). The settings refuse to load without a SECRET_KEY when DEBUG is off; this one exists only for
-# this step and is not kept in the image's environment.
+# storage). The settings refuse to load without a SECRET_KEY and INTEGRATION_ENCRYPTION_KEYS when DEBUG is
+# off; these exist only for this step and are not kept in the image's environment.
 RUN mkdir -p var \
     && DEBUG=false \
        SECRET_KEY=build-only-key-for-collectstatic-never-used-by-a-running-process \
        ALLOWED_HOSTS=build.invalid \
+       INTEGRATION_ENCRYPTION_KEYS=YnVpbGQtb25seS1rZXktbmV2ZXItdXNlZC10by1ydW4= \
        python manage.py collectstatic --no-input \
     && chown -R okrsignal:okrsignal var
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -129,13 +130,30 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Queues by kind of work (see okrsignal/celery.py); a task not listed runs on "default".
-CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {}
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
+    "signals_ingest.tasks.process_raw_event_task": {"queue": "webhooks"},
+    "signals_ingest.tasks.process_raw_events_task": {"queue": "webhooks"},
+    "signals_ingest.tasks.reapply_mapping_rules_task": {"queue": "sync"},
+    "signals_ingest.tasks.process_pending_raw_events_everywhere": {"queue": "sync"},
+    "signals_ingest.tasks.expire_signal_texts_everywhere": {"queue": "sync"},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Periodic work (run by `celery beat`); each task iterates the organisations and sets each tenant itself.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "expire-signal-texts": {
+        "task": "signals_ingest.tasks.expire_signal_texts_everywhere",
+        "schedule": 60 * 60,
+    },
+    "process-pending-raw-events": {
+        "task": "signals_ingest.tasks.process_pending_raw_events_everywhere",
+        "schedule": 5 * 60,
+    },
+}
 
 # --- People -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "okrsignal.User"
@@ -177,6 +195,53 @@ AXES_IPWARE_PROXY_COUNT = max(TRUSTED_PROXY_COUNT - 1, 0)
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
 )
+
+# --- Execution signals (Jira, Slack, HubSpot) -------------------------------------------------------
+# Fernet keys that encrypt integration credentials at rest, comma-separated: the first encrypts, every one
+# decrypts, so a new key goes first and the old one stays until `manage.py rotate_integration_keys` has
+# re-encrypted everything. Deliberately separate from SECRET_KEY. In DEBUG with none set, a fixed
+# development key is derived (signals_ingest.crypto says so in a warning); with DEBUG off one is required.
+INTEGRATION_ENCRYPTION_KEYS = env_list("INTEGRATION_ENCRYPTION_KEYS")
+for _encryption_key in INTEGRATION_ENCRYPTION_KEYS:
+    try:
+        Fernet(_encryption_key)
+    except (ValueError, TypeError):
+        # The value itself is never repeated: it is a secret.
+        raise ImproperlyConfigured(
+            "INTEGRATION_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64-encoded"
+            ' bytes). Generate one with: python -c "from cryptography.fernet import Fernet;'
+            ' print(Fernet.generate_key().decode())"'
+        ) from None
+if not INTEGRATION_ENCRYPTION_KEYS and not DEBUG:
+    raise ImproperlyConfigured(
+        "INTEGRATION_ENCRYPTION_KEYS is required when DEBUG is off (comma-separated Fernet keys, the first"
+        ' encrypts). Generate one with: python -c "from cryptography.fernet import Fernet;'
+        ' print(Fernet.generate_key().decode())"'
+    )
+# Message and comment text kept with a signal is cut to this many characters, and blanked this many days
+# after the activity it records (the signal and its counts stay).
+SIGNAL_TEXT_MAX_CHARS = env_int("SIGNAL_TEXT_MAX_CHARS", 280)
+SIGNAL_TEXT_RETENTION_DAYS = env_int("SIGNAL_TEXT_RETENTION_DAYS", 90)
+# Requests per minute each organisation may send to each vendor (signals_ingest.rate_limit), below the
+# vendors' own limits so that their 429s stay the exception: HubSpot's search allows 5 per second per
+# account, Slack's history methods are Tier 3 (about 50 per minute), Jira Cloud's budget is cost-based.
+VENDOR_REQUESTS_PER_MINUTE = {
+    "jira": env_int("JIRA_REQUESTS_PER_MINUTE", 300),
+    "slack": env_int("SLACK_REQUESTS_PER_MINUTE", 50),
+    "hubspot": env_int("HUBSPOT_REQUESTS_PER_MINUTE", 240),
+}
+# Attempts per vendor request when it meets a 429, a 5xx or a network failure (1 = never retry), and the
+# seconds one request may take.
+VENDOR_REQUEST_MAX_ATTEMPTS = env_int("VENDOR_REQUEST_MAX_ATTEMPTS", 5)
+VENDOR_REQUEST_TIMEOUT_SECONDS = env_int("VENDOR_REQUEST_TIMEOUT_SECONDS", 30)
+_vendor_counts = {
+    f"{provider.upper()}_REQUESTS_PER_MINUTE": n for provider, n in VENDOR_REQUESTS_PER_MINUTE.items()
+}
+_vendor_counts["VENDOR_REQUEST_MAX_ATTEMPTS"] = VENDOR_REQUEST_MAX_ATTEMPTS
+_vendor_counts["VENDOR_REQUEST_TIMEOUT_SECONDS"] = VENDOR_REQUEST_TIMEOUT_SECONDS
+for _name, _value in _vendor_counts.items():
+    if _value < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1, not {_value}.")
 
 # --- E-mail -----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
@@ -226,6 +291,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ObjectiveStateEnum": "goals.models.ObjectiveState",
         "ObjectiveStartingStateEnum": "goals.serializers.STARTING_STATES",
+        "KeyResultStatusEnum": "goals.models.KeyResultStatus",
     },
 }
 

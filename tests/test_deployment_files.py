@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 
 from okrsignal.celery import QUEUES
 
@@ -133,6 +134,7 @@ def variables_read_by_settings() -> frozenset[str]:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "okrsignal.example.com",
+        "INTEGRATION_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DATABASE_URL": "postgres://okrsignal@postgres:5432/okrsignal",
         "REDIS_URL": "redis://redis:6379/0",
     }

@@ -9,8 +9,10 @@ from okrsignal.database import role_bypasses_row_level_security
 from okrsignal.migration_operations import POLICY_NAME
 from okrsignal.models import Role
 from okrsignal.tenancy import tenant_context, tenant_models
+from tests.checkin_factories import make_check_in_data
 from tests.factories import OrgWorld, make_organization
 from tests.goal_factories import make_goal_data
+from tests.ingest_factories import make_ingest_data
 
 TENANT_TABLES = sorted(model._meta.db_table for model in tenant_models())
 
@@ -35,8 +37,10 @@ def two_orgs(transactional_db: None) -> tuple[OrgWorld, OrgWorld]:
             services.invitation_create(
                 email=f"new@{world.slug}.test", role=Role.EMPLOYEE, invited_by=world.admin
             )
-            make_goal_data(world)
+            goal_data = make_goal_data(world)
+            make_check_in_data(world, goal_data)
             api_tokens.api_token_create(created_by=world.admin, name="Reports", scope="read")
+            make_ingest_data(world, goal_data["key_result"])
     return worlds
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from okrsignal import env
@@ -65,6 +66,7 @@ def _production_env(**overrides: str) -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": PRODUCTION_HOST,
+        "INTEGRATION_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         **overrides,
     }
 

@@ -1,0 +1,401 @@
+"""Execution signals: what the organisation's Jira, Slack and HubSpot say is being worked on.
+
+The flow, and where each step is kept:
+
+    vendor payload ──store──▶ RawEvent ──normalise──▶ WorkItem + ExecutionSignal (+ ExternalIdentity)
+                                                         └─ mapping rules ─▶ SignalKeyResult
+
+Every external thing has a natural key ``(organization, provider, external_id)`` with a unique constraint,
+and every write is an upsert or an insert that ignores conflicts, so the same delivery stored twice, or
+processed twice, or two deliveries carrying the same activity, leave exactly one row. Raw payloads are
+stored before they are processed, so nothing accepted is lost and anything can be processed again.
+
+Every table here is a tenant table (row-level security in the migration); every unique constraint and
+every index the pipeline leans on starts with ``organization``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from okrsignal.tenancy import TenantModel
+from signals_ingest import crypto
+
+
+class Provider(models.TextChoices):
+    JIRA = "jira", "Jira"
+    SLACK = "slack", "Slack"
+    HUBSPOT = "hubspot", "HubSpot"
+
+
+def new_webhook_token() -> str:
+    """An unguessable token for an integration's webhook URL: the only thing that names the organisation."""
+    return secrets.token_urlsafe(32)
+
+
+class Integration(TenantModel):
+    """One organisation's connection to one vendor (at most one per provider).
+
+    ``credentials_token`` holds the credentials as a MultiFernet token (``signals_ingest.crypto``); read
+    and write them through ``credentials`` / ``set_credentials``, never the column. ``settings`` holds
+    what is not secret: Jira ``site``, ``account_email``, ``story_points_field``, ``epic_link_field``;
+    Slack ``team_id``, ``workspace_url`` and the selected ``channels`` (``[{"id", "name", "is_private"}]``:
+    only these are read); HubSpot ``portal_id``.
+    """
+
+    class State(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.CONNECTED)
+    credentials_token = models.TextField(blank=True, editable=False)
+    settings = models.JSONField(default=dict, blank=True)
+    webhook_token = models.CharField(max_length=64, unique=True, default=new_webhook_token, editable=False)
+    connected_at = models.DateTimeField(default=timezone.now)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    # Sync state, shown on the integration's page. ``last_error`` never holds credentials.
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    items_taken = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["provider"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "provider"], name="integration_provider_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} ({self.state})"
+
+    def __repr__(self) -> str:
+        # Spelled out so that no future field (or a debugger's default) can put the token into a repr.
+        return f"<Integration {self.pk} {self.provider} org={self.organization_id} {self.state}>"
+
+    @property
+    def is_connected(self) -> bool:
+        return self.state == self.State.CONNECTED
+
+    @property
+    def credentials(self) -> dict[str, Any]:
+        """The decrypted credentials (a new dict on each access; changing it changes nothing stored)."""
+        return crypto.decrypt_credentials(self.credentials_token)
+
+    def set_credentials(self, credentials: dict[str, Any]) -> None:
+        """Encrypt ``credentials`` into the token column (saving is the caller's: see the services)."""
+        self.credentials_token = crypto.encrypt_credentials(credentials) if credentials else ""
+
+
+class SyncCursor(TenantModel):
+    """How far a pull stream has read (e.g. Jira's ``updated`` watermark, a HubSpot search window).
+
+    A cursor moves only in the transaction that stores the page it covers (``store_raw_events(cursor=…)``),
+    so a crash between the two can re-read a page but never skip one.
+    """
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="cursors")
+    stream = models.CharField(max_length=100)
+    value = models.TextField(blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "integration", "stream"], name="sync_cursor_stream_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stream} = {self.value}"
+
+
+class MappingRule(TenantModel):
+    """Work matching ``match`` counts toward ``key_result``.
+
+    Match keys by provider (all keys of one rule must hold; values compare without regard to case):
+    Jira ``project``, ``epic``, ``label``, ``component``; Slack ``channel``; HubSpot ``pipeline``,
+    ``dealstage``. HubSpot engagements take the rules of the deals they are associated with. Work that
+    several rules match counts in full toward each of their key results.
+    """
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="mapping_rules")
+    match = models.JSONField()
+    key_result = models.ForeignKey("goals.KeyResult", on_delete=models.CASCADE, related_name="mapping_rules")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["integration", "created_at", "id"]
+        indexes = [models.Index(fields=["organization", "integration"], name="mapping_rule_integration")]
+
+    def __str__(self) -> str:
+        conditions = ", ".join(f"{key}={value}" for key, value in sorted(self.match.items()))
+        return f"{conditions} → key result {self.key_result_id}"
+
+
+class ExternalIdentity(TenantModel):
+    """A vendor account (Atlassian account id, Slack user id, HubSpot owner id) and who it is, if known.
+
+    Unmatched identities are kept: their work is still counted, and someone can be assigned later.
+    """
+
+    class MatchedBy(models.TextChoices):
+        EMAIL = "email", "E-mail address"
+        MANUAL = "manual", "By hand"
+        NONE = "none", "Not matched"
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    external_id = models.CharField(max_length=128)
+    display_name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    membership = models.ForeignKey(
+        "okrsignal.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="external_identities",
+        db_index=False,
+    )
+    matched_by = models.CharField(max_length=8, choices=MatchedBy.choices, default=MatchedBy.NONE)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["provider", "display_name", "external_id"]
+        verbose_name_plural = "external identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "provider", "external_id"], name="external_identity_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "membership"], name="external_identity_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.display_name or self.external_id} ({self.provider})"
+
+
+class RawEvent(TenantModel):
+    """A vendor payload exactly as received (webhook), fetched (pull) or replayed, before processing.
+
+    ``dedupe_key`` is the vendor's own id for the delivery or the state it carries (Jira
+    ``X-Atlassian-Webhook-Identifier`` or issue id + updated; Slack ``event_id``; HubSpot ``eventId`` or
+    object id + ``updatedAt``): storing the same one twice is a no-op. ``processed_at`` is set once its
+    work items and signals are written; a failure leaves it empty and records ``error`` and ``attempts``.
+    """
+
+    class Origin(models.TextChoices):
+        WEBHOOK = "webhook", "Webhook"
+        PULL = "pull", "Pull"
+        REPLAY = "replay", "Replay"
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, related_name="raw_events", db_index=False
+    )
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    origin = models.CharField(max_length=8, choices=Origin.choices)
+    dedupe_key = models.CharField(max_length=255)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "provider", "dedupe_key"], name="raw_event_dedupe_unique"
+            )
+        ]
+        indexes = [
+            # The retry sweep reads only what is still waiting.
+            models.Index(
+                fields=["organization", "received_at"],
+                condition=models.Q(processed_at__isnull=True),
+                name="raw_event_unprocessed",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.origin} {self.dedupe_key}"
+
+
+class WorkItem(TenantModel):
+    """A unit of work at a vendor: a Jira issue, a HubSpot deal, a Slack thread.
+
+    ``attributes`` holds what mapping and the drift engine read: Jira ``project``, ``epic``, ``parent``,
+    ``labels``, ``components``, ``issue_type``, ``status_category``, ``story_points``, ``blocked_by``
+    (``[{"key", "since"}]``); Slack ``channel``, ``thread_ts``; HubSpot ``pipeline``, ``dealstage``,
+    ``amount``, ``is_closed``. ``vendor_updated_at`` is the vendor's time of the state stored: an older
+    payload never overwrites a newer one.
+    """
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", "Issue"
+        DEAL = "deal", "Deal"
+        THREAD = "thread", "Thread"
+        ENGAGEMENT = "engagement", "Engagement"
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    external_id = models.CharField(max_length=128)
+    key = models.CharField(max_length=128)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    title = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=100, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    assignee = models.ForeignKey(
+        ExternalIdentity,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_work_items",
+        db_index=False,
+    )
+    vendor_updated_at = models.DateTimeField(null=True, blank=True)
+    archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["provider", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "provider", "external_id"], name="work_item_external_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "provider", "key"], name="work_item_key"),
+            models.Index(fields=["organization", "assignee"], name="work_item_assignee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.title}".strip()
+
+
+class SignalKind(models.TextChoices):
+    # Jira
+    ISSUE_CREATED = "issue_created", "Issue created"
+    TRANSITION = "transition", "Status transition"
+    COMMENT = "comment", "Comment"
+    ASSIGNMENT = "assignment", "Assignment"
+    LINK = "link", "Issue link"
+    FIELD_CHANGE = "field_change", "Field change"
+    # Slack
+    MESSAGE = "message", "Message"
+    # HubSpot
+    STAGE_CHANGE = "stage_change", "Deal stage change"
+    NOTE = "note", "Note"
+    CALL = "call", "Call"
+    MEETING = "meeting", "Meeting"
+    EMAIL = "email", "E-mail"
+    TASK = "task", "Task"
+
+
+class ExecutionSignal(TenantModel):
+    """One unit of activity: a transition, a comment, a message, a logged call, a stage change.
+
+    ``external_id`` is stable for the activity whichever way it arrives (webhook, pull, replay): Jira
+    ``<issue id>:changelog:<history id>:<field>``, ``<issue id>:comment:<comment id>``,
+    ``<issue id>:created``; Slack ``<channel>:<ts>``; HubSpot ``<kind>:<object id>`` and
+    ``deal:<id>:stage:<stage>:<entered, epoch ms>``. ``occurred_at`` is the vendor's own time.
+    ``weight`` comes from ``normalisers.SIGNAL_WEIGHTS``. ``text`` is short (``SIGNAL_TEXT_MAX_CHARS``) and
+    blanked at ``text_expires_at``. ``match_context`` is what mapping rules are evaluated against: one
+    dict per piece of work the activity belongs to, as it stood when the activity happened.
+    """
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    external_id = models.CharField(max_length=255)
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="signals", db_index=False)
+    actor = models.ForeignKey(
+        ExternalIdentity,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="signals",
+        db_index=False,
+    )
+    occurred_at = models.DateTimeField()
+    kind = models.CharField(max_length=16, choices=SignalKind.choices)
+    weight = models.FloatField()
+    text = models.TextField(blank=True)
+    text_expires_at = models.DateTimeField(null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    match_context = models.JSONField(default=list, blank=True)
+    # True while the context names work not stored yet (an engagement's deal): filled in when it arrives.
+    awaits_context = models.BooleanField(default=False)
+    raw_event = models.ForeignKey(
+        RawEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="signals", db_index=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "provider", "external_id"], name="execution_signal_external_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "work_item"], name="signal_work_item"),
+            models.Index(fields=["organization", "actor"], name="signal_actor"),
+            models.Index(
+                fields=["organization", "text_expires_at"],
+                condition=models.Q(text_expires_at__isnull=False),
+                name="signal_text_expiry",
+            ),
+            models.Index(
+                fields=["organization", "provider"],
+                condition=models.Q(awaits_context=True),
+                name="signal_awaiting_context",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.external_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class SignalKeyResult(TenantModel):
+    """A signal counted toward a key result (in full: a signal several rules map counts for each).
+
+    ``occurred_at``, ``weight`` and ``actor_membership`` are copied from the signal and its actor's
+    identity so that the drift engine's aggregate (key result, person, week, sum of weight, count) reads
+    this table alone.
+    """
+
+    signal = models.ForeignKey(
+        ExecutionSignal, on_delete=models.CASCADE, related_name="key_result_links", db_index=False
+    )
+    key_result = models.ForeignKey(
+        "goals.KeyResult", on_delete=models.CASCADE, related_name="signal_links", db_index=False
+    )
+    occurred_at = models.DateTimeField()
+    weight = models.FloatField()
+    actor_membership = models.ForeignKey(
+        "okrsignal.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="signal_links",
+        db_index=False,
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "signal", "key_result"], name="signal_key_result_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "key_result", "occurred_at"], name="signal_link_key_result"),
+            models.Index(
+                fields=["organization", "actor_membership", "occurred_at"], name="signal_link_actor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"signal {self.signal_id} → key result {self.key_result_id}"

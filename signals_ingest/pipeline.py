@@ -1,0 +1,934 @@
+"""From vendor payloads to committed rows: store raw events, then process them into signals.
+
+Two steps, each idempotent:
+
+1. ``store_raw_events`` keeps payloads as received (one ``RawEvent`` per dedupe key; storing a key again
+   is a no-op), optionally moving a pull cursor in the same transaction.
+2. ``process_raw_events`` normalises a batch of stored events and writes, with a handful of queries per
+   batch whatever its size: identities (matched to people by e-mail), work items (upserted on
+   ``(organization, provider, external_id)``, never overwritten by an older payload), signals (inserted
+   with ON CONFLICT DO NOTHING) and their key-result links (from the integration's mapping rules).
+
+Processing the same raw event twice, or two raw events carrying the same activity, leaves exactly one
+signal. The raw events of a batch are locked while it is processed, so concurrent workers handed the
+same event take turns. A payload that cannot be processed is never lost: its error and attempt count
+are recorded on the raw event, with a log line naming the raw event and provider, and the batch goes
+on without it.
+
+Every function here acts for the organisation in context (``tenant_context`` or a ``tenant_task``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Protocol
+
+from django.conf import settings as django_settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from okrsignal.models import Membership
+from okrsignal.tenancy import require_organization_id, require_same_organization
+from signals_ingest import bulk, normalisers
+from signals_ingest.mapping import Context, RuleSet, work_item_context
+from signals_ingest.models import (
+    ExecutionSignal,
+    ExternalIdentity,
+    Integration,
+    MappingRule,
+    RawEvent,
+    SignalKeyResult,
+    SyncCursor,
+    WorkItem,
+)
+from signals_ingest.normalisers import IdentitySeen, Normalised, SignalDraft, WorkItemDraft
+
+logger = logging.getLogger(__name__)
+
+DEDUPE_KEY_MAX = 255
+_ENGAGEMENT_KINDS = set(normalisers.HUBSPOT_ENGAGEMENT_KINDS.values())
+
+
+# --- Storing ----------------------------------------------------------------------------------------
+
+
+def _fitting_dedupe_key(dedupe_key: str) -> str:
+    if len(dedupe_key) <= DEDUPE_KEY_MAX:
+        return dedupe_key
+    return "sha256:" + hashlib.sha256(dedupe_key.encode()).hexdigest()
+
+
+@transaction.atomic
+def store_raw_events(
+    *,
+    integration: Integration,
+    origin: str,
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    cursor: tuple[str, str] | None = None,
+    received_at: datetime | None = None,
+) -> list[int]:
+    """Keep vendor payloads as raw events; return their ids (new or already stored), in ``items`` order.
+
+    ``items`` are ``(dedupe_key, payload)`` pairs (see ``normalisers.dedupe_key_for`` when the transport
+    has no delivery id). A dedupe key already stored, or repeated within ``items``, is not stored again.
+    Slack payloads from a direct message or a channel the organisation has not selected are not stored
+    at all, and have no id in the answer. ``cursor`` (``(stream, value)``) is moved in the same
+    transaction, so a pull's position never runs ahead of what it has stored.
+    """
+    require_same_organization(integration)
+    if origin not in RawEvent.Origin.values:
+        raise ValueError(f"origin must be one of {', '.join(RawEvent.Origin.values)}, not {origin!r}.")
+    provider = integration.provider
+    payloads: dict[str, Mapping[str, Any]] = {}
+    for index, (dedupe_key, payload) in enumerate(items):
+        if not dedupe_key:
+            raise ValueError(f"Item {index} has no dedupe key ({provider} payload).")
+        if not isinstance(payload, Mapping):
+            raise ValueError(f"Item {index} ({provider} {dedupe_key}) is not a JSON object.")
+        if provider == "slack" and not normalisers.slack_payload_is_read(payload, integration.settings):
+            continue
+        payloads.setdefault(_fitting_dedupe_key(str(dedupe_key)), payload)
+    keys = list(payloads)
+    stored: dict[str, int] = dict(
+        bulk.select_by_keys(
+            RawEvent, ["dedupe_key", "id"], key="dedupe_key", keys=keys, where={"provider": provider}
+        )
+    )
+    moment = received_at or timezone.now()
+    fresh = [key for key in keys if key not in stored]
+    if fresh:
+        bulk.insert_ignoring_conflicts(
+            RawEvent,
+            [
+                "integration_id",
+                "provider",
+                "origin",
+                "dedupe_key",
+                "payload",
+                "received_at",
+                "error",
+                "attempts",
+            ],
+            [(integration.pk, provider, origin, key, payloads[key], moment, "", 0) for key in fresh],
+            conflict=["organization", "provider", "dedupe_key"],
+        )
+        stored.update(
+            bulk.select_by_keys(
+                RawEvent, ["dedupe_key", "id"], key="dedupe_key", keys=fresh, where={"provider": provider}
+            )
+        )
+        Integration.objects.filter(pk=integration.pk).update(items_taken=F("items_taken") + len(fresh))
+    if cursor is not None:
+        stream, value = cursor
+        moved = {"value": value, "updated_at": timezone.now()}
+        SyncCursor.objects.update_or_create(
+            integration=integration,
+            stream=stream,
+            defaults=moved,
+            create_defaults={**moved, "organization_id": integration.organization_id},
+        )
+    return [stored[key] for key in keys]
+
+
+# --- Processing -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ProcessingResult:
+    """What a call to ``process_raw_events`` did: the ids processed, and the error of each that failed."""
+
+    processed: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    skipped: list[int] = field(default_factory=list)
+
+
+def process_raw_event(*, raw_event_id: int, reprocess: bool = False) -> ProcessingResult:
+    """Process one stored raw event (see ``process_raw_events``)."""
+    return process_raw_events(raw_event_ids=[raw_event_id], reprocess=reprocess)
+
+
+@dataclass
+class _RawEventRow:
+    pk: int
+    provider: str
+    payload: Any
+    integration_id: int
+    processed_at: datetime | None
+
+
+@transaction.atomic
+def process_raw_events(*, raw_event_ids: Iterable[int], reprocess: bool = False) -> ProcessingResult:
+    """Normalise and write a batch of raw events of the organisation in context.
+
+    Events already processed are skipped unless ``reprocess`` is set (processing again is harmless: it
+    changes nothing that is already right). Ids of another organisation are not found, hence ignored.
+    """
+    require_organization_id()
+    ids = sorted({int(raw_event_id) for raw_event_id in raw_event_ids})
+    # Locked in id order: workers handed overlapping batches take turns instead of deadlocking.
+    events = [
+        _RawEventRow(*row)
+        for row in bulk.select_by_keys(
+            RawEvent,
+            ["id", "provider", "payload", "integration_id", "processed_at"],
+            key="id",
+            keys=ids,
+            lock=True,
+        )
+    ]
+    return _process(events, reprocess=reprocess)
+
+
+@transaction.atomic
+def store_and_process_raw_events(
+    *,
+    integration: Integration,
+    origin: str,
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    cursor: tuple[str, str] | None = None,
+) -> ProcessingResult:
+    """``store_raw_events`` then ``process_raw_events`` in one transaction, from the payloads in hand.
+
+    For pulls and replays, which have the payloads in memory: they are processed as given rather than
+    read back, which saves decoding every payload again. Events stored earlier under the same dedupe key
+    are left as they are (already processed, or waiting for their own task).
+    """
+    ids = store_raw_events(integration=integration, origin=origin, items=items, cursor=cursor)
+    payloads: dict[str, Mapping[str, Any]] = {}
+    for dedupe_key, payload in items:
+        payloads.setdefault(_fitting_dedupe_key(str(dedupe_key)), payload)
+    events = [
+        _RawEventRow(pk, integration.provider, payloads[dedupe_key], integration.pk, processed_at)
+        for pk, dedupe_key, processed_at in bulk.select_by_keys(
+            RawEvent, ["id", "dedupe_key", "processed_at"], key="id", keys=sorted(set(ids)), lock=True
+        )
+        if dedupe_key in payloads
+    ]
+    return _process(events, reprocess=False)
+
+
+def _process(events: list[_RawEventRow], *, reprocess: bool) -> ProcessingResult:
+    result = ProcessingResult()
+    if not reprocess:
+        result.skipped = [event.pk for event in events if event.processed_at is not None]
+        events = [event for event in events if event.processed_at is None]
+    if not events:
+        return result
+    integrations = {
+        integration.pk: integration
+        for integration in Integration.objects.filter(pk__in={event.integration_id for event in events})
+    }
+    prepared: list[tuple[_RawEventRow, Normalised]] = []
+    for event in events:
+        try:
+            integration = integrations[event.integration_id]
+            prepared.append(
+                (event, normalisers.normalise(event.provider, event.payload, integration.settings))
+            )
+        except Exception as exc:  # a payload error, or a bug: either way recorded, never lost
+            result.failed[event.pk] = _describe(exc)
+    try:
+        with transaction.atomic():
+            _write(prepared)
+        result.processed = [event.pk for event, _normalised in prepared]
+    except Exception:
+        # Find the culprit: each event on its own, so that one bad payload does not hold back the rest.
+        logger.warning("A batch of %d raw events failed; processing them one by one", len(prepared))
+        for event, normalised in prepared:
+            try:
+                with transaction.atomic():
+                    _write([(event, normalised)])
+                result.processed.append(event.pk)
+            except Exception as exc:
+                result.failed[event.pk] = _describe(exc)
+    now = timezone.now()
+    bulk.update_for_ids(RawEvent, result.processed, {"processed_at": now, "error": ""}, increment="attempts")
+    providers = {event.pk: event.provider for event in events}
+    for raw_event_id, error in result.failed.items():
+        RawEvent.objects.filter(pk=raw_event_id).update(error=error, attempts=F("attempts") + 1)
+        logger.error(
+            "Raw event %s (%s) could not be processed: %s", raw_event_id, providers[raw_event_id], error
+        )
+    return result
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, normalisers.PayloadError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+# --- Writing a batch --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    """A normalised batch, keyed for writing."""
+
+    identities: dict[tuple[str, str], IdentitySeen] = field(default_factory=dict)
+    # Per work item: the newest full description, every link change, and whether anything described it.
+    work_items: dict[tuple[str, str], WorkItemDraft] = field(default_factory=dict)
+    link_changes: dict[tuple[str, str], list[WorkItemDraft]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    # Per signal: the draft, the raw event it came in, and its payload's own description of its work item.
+    signals: dict[tuple[str, str], tuple[SignalDraft, int, WorkItemDraft | None]] = field(
+        default_factory=dict
+    )
+    redactions: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _newer(draft: WorkItemDraft, than: WorkItemDraft) -> bool:
+    if than.reference_only:
+        return True
+    if draft.reference_only:
+        return False
+    if draft.updated_at is None or than.updated_at is None:
+        return draft.updated_at is not None or than.updated_at is None
+    return draft.updated_at >= than.updated_at
+
+
+def _prepare(batch: Sequence[tuple[_RawEventRow, Normalised]]) -> _Prepared:
+    prepared = _Prepared()
+    for event, normalised in batch:
+        for identity in normalised.identities:
+            key = (identity.provider, identity.external_id)
+            earlier = prepared.identities.get(key)
+            if (
+                earlier is None
+                or (identity.email and not earlier.email)
+                or (identity.display_name and not earlier.display_name)
+            ):
+                prepared.identities[key] = identity
+        own = {draft.external_id: draft for draft in normalised.work_items}
+        for draft in normalised.work_items:
+            key = (draft.provider, draft.external_id)
+            current = prepared.work_items.get(key)
+            if current is None or _newer(draft, current):
+                prepared.work_items[key] = draft
+            if draft.links_added or draft.links_removed:
+                prepared.link_changes[key].append(draft)
+        for signal in normalised.signals:
+            prepared.signals.setdefault(
+                (signal.provider, signal.external_id), (signal, event.pk, own.get(signal.work_item_id))
+            )
+        for external_id in normalised.redact_signal_ids:
+            prepared.redactions[event.provider].add(external_id)
+    return prepared
+
+
+def _write(batch: Sequence[tuple[_RawEventRow, Normalised]]) -> None:
+    prepared = _prepare(batch)
+    identities = _upsert_identities(prepared.identities)
+    _resolve_jira_epics(prepared)
+    work_items, stage_before = _upsert_work_items(prepared, identities)
+    _write_signals(prepared, identities, work_items, stage_before)
+    _fill_awaited_contexts(work_items)
+    for provider, external_ids in prepared.redactions.items():
+        ExecutionSignal.objects.filter(provider=provider, external_id__in=external_ids).update(
+            text="", text_expires_at=None
+        )
+
+
+@dataclass(frozen=True)
+class _IdentityRow:
+    id: int
+    membership_id: int | None
+
+
+def _upsert_identities(seen: Mapping[tuple[str, str], IdentitySeen]) -> dict[tuple[str, str], _IdentityRow]:
+    """Create the identities not stored yet, complete names and e-mails, match new e-mails to people."""
+    if not seen:
+        return {}
+    by_provider: dict[str, list[str]] = defaultdict(list)
+    for provider, external_id in seen:
+        by_provider[provider].append(external_id)
+
+    def load() -> dict[tuple[str, str], ExternalIdentity]:
+        rows: dict[tuple[str, str], ExternalIdentity] = {}
+        for provider, external_ids in by_provider.items():
+            for identity in ExternalIdentity.objects.filter(
+                provider=provider, external_id__in=external_ids
+            ).only("id", "provider", "external_id", "display_name", "email", "membership_id", "matched_by"):
+                rows[(identity.provider, identity.external_id)] = identity
+        return rows
+
+    stored = load()
+    organization_id = require_organization_id()
+    missing = [
+        ExternalIdentity(
+            organization_id=organization_id,
+            provider=identity.provider,
+            external_id=identity.external_id,
+            display_name=identity.display_name[:200],
+            email=identity.email.strip().lower()[:254],
+        )
+        for key, identity in seen.items()
+        if key not in stored
+    ]
+    if missing:
+        ExternalIdentity.objects.bulk_create(missing, ignore_conflicts=True)
+        stored = load()
+    changed: list[ExternalIdentity] = []
+    for key, identity in seen.items():
+        row = stored[key]
+        email = identity.email.strip().lower()[:254]
+        name = identity.display_name[:200]
+        if (name and name != row.display_name) or (email and email != row.email):
+            row.display_name = name or row.display_name
+            row.email = email or row.email
+            changed.append(row)
+    if changed:
+        ExternalIdentity.objects.bulk_update(changed, ["display_name", "email"])
+    match_identities_by_email(
+        [row for row in stored.values() if row.email and row.matched_by == ExternalIdentity.MatchedBy.NONE]
+    )
+    return {key: _IdentityRow(row.pk, row.membership_id) for key, row in stored.items()}
+
+
+def match_identities_by_email(identities: Sequence[ExternalIdentity]) -> int:
+    """Link unmatched identities to the active member whose sign-in e-mail is theirs; return how many.
+
+    Identities matched by hand are never touched. The signal links of a newly matched identity get its
+    person, so the drift engine counts their earlier work too.
+    """
+    candidates = [
+        identity
+        for identity in identities
+        if identity.email and identity.matched_by == ExternalIdentity.MatchedBy.NONE
+    ]
+    if not candidates:
+        return 0
+    emails = {identity.email.lower() for identity in candidates}
+    members = {
+        email.lower(): membership_id
+        for membership_id, email in Membership.objects.filter(
+            is_active=True, user__email__in=emails
+        ).values_list("id", "user__email")
+    }
+    matched: list[ExternalIdentity] = []
+    for identity in candidates:
+        membership_id = members.get(identity.email.lower())
+        if membership_id is not None:
+            identity.membership_id = membership_id
+            identity.matched_by = ExternalIdentity.MatchedBy.EMAIL
+            matched.append(identity)
+    if matched:
+        ExternalIdentity.objects.bulk_update(matched, ["membership", "matched_by"])
+        for identity in matched:
+            relink_actor_membership(identity_id=identity.pk, membership_id=identity.membership_id)
+    return len(matched)
+
+
+def relink_actor_membership(*, identity_id: int, membership_id: int | None) -> None:
+    """Give the key-result links of an identity's signals the person now behind the identity."""
+    SignalKeyResult.objects.filter(
+        signal_id__in=ExecutionSignal.objects.filter(actor_id=identity_id).values("id")
+    ).update(actor_membership_id=membership_id)
+
+
+def _resolve_jira_epics(prepared: _Prepared) -> None:
+    """A sub-task's epic is its parent's: taken from the batch or from the stored parent."""
+    waiting = [
+        draft
+        for (provider, _id), draft in prepared.work_items.items()
+        if provider == "jira" and not draft.attributes.get("epic") and draft.attributes.get("parent")
+    ]
+    if not waiting:
+        return
+    epics = {
+        draft.key: draft.attributes.get("epic")
+        for (provider, _id), draft in prepared.work_items.items()
+        if provider == "jira" and draft.attributes.get("epic")
+    }
+    parents = {str(draft.attributes["parent"]) for draft in waiting} - set(epics)
+    if parents:
+        for key, attributes in WorkItem.objects.filter(provider="jira", key__in=parents).values_list(
+            "key", "attributes"
+        ):
+            if attributes.get("epic"):
+                epics[key] = attributes["epic"]
+    for draft in waiting:
+        draft.attributes["epic"] = epics.get(str(draft.attributes["parent"]))
+    # Signals snapshot their work item as their payload showed it: give those drafts the epic too.
+    for _signal, _event_id, own in prepared.signals.values():
+        if own is not None and own.provider == "jira" and not own.attributes.get("epic"):
+            parent = own.attributes.get("parent")
+            if parent:
+                own.attributes["epic"] = epics.get(str(parent))
+
+
+def _merge_blockers(
+    stored: Any, draft: WorkItemDraft, changes: Sequence[WorkItemDraft]
+) -> list[dict[str, str]] | None:
+    """The ``blocked_by`` attribute after this batch: each blocker's key and since when it blocks."""
+    since: dict[str, str] = {
+        str(entry["key"]): str(entry.get("since") or "")
+        for entry in (stored if isinstance(stored, list) else [])
+        if isinstance(entry, Mapping) and entry.get("key")
+    }
+    original = dict(since)
+    added_at: dict[str, str] = {}
+    for change in sorted(changes, key=lambda item: item.updated_at or datetime.min.replace(tzinfo=UTC)):
+        for key, moment in change.links_added:
+            added_at.setdefault(key, moment.isoformat())
+            since.setdefault(key, moment.isoformat())
+        for key in change.links_removed:
+            since.pop(key, None)
+    if draft.blocked_by is not None:
+        fallback = (draft.updated_at or timezone.now()).isoformat()
+        since = {key: original.get(key) or added_at.get(key) or fallback for key in draft.blocked_by}
+    if since == original and not changes and draft.blocked_by is None:
+        return None
+    return [{"key": key, "since": moment} for key, moment in since.items()]
+
+
+def _apply_draft(
+    row: WorkItem,
+    draft: WorkItemDraft,
+    changes: Sequence[WorkItemDraft],
+    identities: Mapping[tuple[str, str], _IdentityRow],
+) -> bool:
+    """Bring a stored work item up to ``draft`` unless the draft is older; True when something changed."""
+    if draft.reference_only:
+        return False
+    if row.vendor_updated_at and draft.updated_at and draft.updated_at < row.vendor_updated_at:
+        return False
+    attributes = {**row.attributes, **draft.attributes}
+    if draft.provider == "jira":
+        blockers = _merge_blockers(row.attributes.get("blocked_by"), draft, changes)
+        if blockers is not None:
+            attributes["blocked_by"] = blockers
+    assignee_id = row.assignee_id
+    if draft.assignee_known:
+        identity = identities.get((draft.provider, draft.assignee_id)) if draft.assignee_id else None
+        assignee_id = identity.id if identity else None
+    values = {
+        "key": draft.key,
+        "kind": draft.kind,
+        "title": draft.title or row.title,
+        "status": draft.status,
+        "url": draft.url or row.url,
+        "attributes": attributes,
+        "assignee_id": assignee_id,
+        "vendor_updated_at": draft.updated_at or row.vendor_updated_at,
+        "archived": draft.archived,
+    }
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+_WORK_ITEM_UPDATE_COLUMNS = [
+    "key",
+    "kind",
+    "title",
+    "status",
+    "url",
+    "attributes",
+    "assignee_id",
+    "vendor_updated_at",
+    "archived",
+    "updated_at",
+]
+_WORK_ITEM_INSERT_COLUMNS = ["provider", "external_id", "created_at", *_WORK_ITEM_UPDATE_COLUMNS]
+
+
+def _upsert_work_items(
+    prepared: _Prepared, identities: Mapping[tuple[str, str], _IdentityRow]
+) -> tuple[dict[tuple[str, str], WorkItem], dict[tuple[str, str], Any]]:
+    """Upsert the batch's work items; return them by key, and each deal's stage before this batch."""
+    by_provider: dict[str, list[str]] = defaultdict(list)
+    for provider, external_id in sorted(prepared.work_items):
+        by_provider[provider].append(external_id)
+
+    def load(keys: Mapping[str, Sequence[str]]) -> dict[tuple[str, str], WorkItem]:
+        rows: dict[tuple[str, str], WorkItem] = {}
+        for provider, external_ids in keys.items():
+            if external_ids:
+                for row in (
+                    WorkItem.objects.select_for_update()
+                    .filter(provider=provider, external_id__in=external_ids)
+                    .order_by("pk")
+                ):
+                    rows[(row.provider, row.external_id)] = row
+        return rows
+
+    rows = load(by_provider)
+    stage_before = {
+        key: row.attributes.get("dealstage") for key, row in rows.items() if row.provider == "hubspot"
+    }
+    now = timezone.now()
+    changed: dict[tuple[str, str], WorkItem] = {}
+    for key, row in rows.items():
+        if _apply_draft(row, prepared.work_items[key], prepared.link_changes.get(key, ()), identities):
+            row.updated_at = now
+            changed[key] = row
+    organization_id = require_organization_id()
+    missing = [key for key in prepared.work_items if key not in rows]
+    if missing:
+        fresh = []
+        for key in missing:
+            draft = prepared.work_items[key]
+            row = WorkItem(
+                organization_id=organization_id,
+                provider=draft.provider,
+                external_id=draft.external_id,
+                key=draft.key,
+                kind=draft.kind,
+                url=draft.url,
+                attributes={},
+                created_at=now,
+                updated_at=now,
+            )
+            _apply_draft(row, draft, prepared.link_changes.get(key, ()), identities)
+            fresh.append(row)
+        bulk.insert_ignoring_conflicts(
+            WorkItem,
+            _WORK_ITEM_INSERT_COLUMNS,
+            [tuple(getattr(row, column) for column in _WORK_ITEM_INSERT_COLUMNS) for row in fresh],
+            conflict=["organization", "provider", "external_id"],
+        )
+        missing_by_provider: dict[str, list[str]] = defaultdict(list)
+        for provider, external_id in missing:
+            missing_by_provider[provider].append(external_id)
+        inserted = load(missing_by_provider)
+        for key, row in inserted.items():
+            # Our own insert applies to itself without change; a row another worker inserted meanwhile
+            # gets this batch's description merged in like any stored row.
+            if _apply_draft(row, prepared.work_items[key], prepared.link_changes.get(key, ()), identities):
+                row.updated_at = now
+                changed[key] = row
+        rows.update(inserted)
+    bulk.update_by_id(
+        WorkItem,
+        _WORK_ITEM_UPDATE_COLUMNS,
+        [
+            (row.pk, *(getattr(row, column) for column in _WORK_ITEM_UPDATE_COLUMNS))
+            for row in changed.values()
+        ],
+    )
+    return rows, stage_before
+
+
+def _text_and_expiry(text: str, occurred_at: datetime, now: datetime) -> tuple[str, datetime | None]:
+    if not text:
+        return "", None
+    expires_at = occurred_at + timedelta(days=django_settings.SIGNAL_TEXT_RETENTION_DAYS)
+    if expires_at <= now:
+        return "", None  # already past its retention: never stored
+    limit = django_settings.SIGNAL_TEXT_MAX_CHARS
+    if len(text) > limit:
+        text = text[: max(limit - 1, 0)].rstrip() + "…"
+    return text, expires_at
+
+
+def _deal_context(row: WorkItem | None) -> dict[str, list[str]] | None:
+    if row is None or not row.attributes.get("pipeline"):
+        return None
+    return work_item_context("hubspot", row.attributes)
+
+
+def _contexts_for(
+    signal: SignalDraft,
+    own: WorkItemDraft | None,
+    work_items: Mapping[tuple[str, str], WorkItem],
+) -> tuple[list[dict[str, list[str]]], bool]:
+    """The contexts mapping rules see for a signal, and whether some are still unknown."""
+    if signal.context_deals:
+        contexts: list[dict[str, list[str]]] = []
+        awaiting = False
+        for deal_id in signal.context_deals:
+            context = _deal_context(work_items.get(("hubspot", deal_id)))
+            if context is None:
+                awaiting = True
+            else:
+                contexts.append(context)
+        return contexts, awaiting
+    if signal.match_context is not None:
+        return signal.match_context, False
+    if own is not None:
+        return [work_item_context(signal.provider, own.attributes)], False
+    row = work_items.get((signal.provider, signal.work_item_id))
+    return ([work_item_context(signal.provider, row.attributes)] if row else []), False
+
+
+def _rule_sets(providers: Iterable[str]) -> dict[str, RuleSet]:
+    rules: dict[str, list[tuple[dict[str, str], int]]] = defaultdict(list)
+    for provider, match, key_result_id in MappingRule.objects.filter(
+        integration__provider__in=set(providers)
+    ).values_list("integration__provider", "match", "key_result_id"):
+        rules[provider].append((match, key_result_id))
+    return {provider: RuleSet(rules.get(provider, [])) for provider in set(providers)}
+
+
+@dataclass
+class _NewSignal:
+    """A signal row to insert, its fields in ``_SIGNAL_INSERT_COLUMNS`` order."""
+
+    provider: str
+    external_id: str
+    work_item_id: int
+    actor_id: int | None
+    occurred_at: datetime
+    kind: str
+    weight: float
+    text: str
+    text_expires_at: datetime | None
+    attributes: dict[str, Any]
+    match_context: list[dict[str, list[str]]]
+    awaits_context: bool
+    raw_event_id: int
+    created_at: datetime
+
+
+_SIGNAL_INSERT_COLUMNS = [f.name for f in fields(_NewSignal)]
+
+
+@dataclass
+class StoredSignal:
+    """The columns of a stored signal that linking and refreshing need, read without building models."""
+
+    COLUMNS: ClassVar[list[str]] = [
+        "id",
+        "provider",
+        "external_id",
+        "kind",
+        "work_item_id",
+        "actor_id",
+        "occurred_at",
+        "weight",
+        "attributes",
+        "match_context",
+        "awaits_context",
+    ]
+
+    pk: int
+    provider: str
+    external_id: str
+    kind: str
+    work_item_id: int
+    actor_id: int | None
+    occurred_at: datetime
+    weight: float
+    attributes: dict[str, Any]
+    match_context: list[dict[str, list[str]]]
+    awaits_context: bool
+
+
+class LinkableSignal(Protocol):
+    pk: int
+    provider: str
+    actor_id: int | None
+    occurred_at: datetime
+    weight: float
+    match_context: Any
+
+
+def _write_signals(
+    prepared: _Prepared,
+    identities: Mapping[tuple[str, str], _IdentityRow],
+    work_items: Mapping[tuple[str, str], WorkItem],
+    stage_before: Mapping[tuple[str, str], Any],
+) -> None:
+    if not prepared.signals:
+        return
+    now = timezone.now()
+    # A deal payload without stage-entry times shows a stage change only when its stage differs from the
+    # one stored before it (walked in the vendor's time order, so a batch with several updates of one
+    # deal keeps each real change).
+    current_stage = dict(stage_before)
+    wanted: dict[tuple[str, str], _NewSignal] = {}
+    for key, (draft, raw_event_id, own) in sorted(
+        prepared.signals.items(), key=lambda item: item[1][0].occurred_at
+    ):
+        if draft.kind == "stage_change":
+            deal_key = ("hubspot", draft.work_item_id)
+            stage = draft.attributes.get("stage")
+            if not draft.stage_entry_known and current_stage.get(deal_key) == stage:
+                continue
+            current_stage[deal_key] = stage
+        actor = identities.get((draft.provider, draft.actor_id)) if draft.actor_id else None
+        contexts, awaiting = _contexts_for(draft, own, work_items)
+        text, expires_at = _text_and_expiry(draft.text, draft.occurred_at, now)
+        wanted[key] = _NewSignal(
+            provider=draft.provider,
+            external_id=draft.external_id,
+            work_item_id=work_items[(draft.provider, draft.work_item_id)].pk,
+            actor_id=actor.id if actor else None,
+            occurred_at=draft.occurred_at,
+            kind=draft.kind,
+            weight=draft.weight,
+            text=text,
+            text_expires_at=expires_at,
+            attributes=draft.attributes,
+            match_context=contexts,
+            awaits_context=awaiting,
+            raw_event_id=raw_event_id,
+            created_at=now,
+        )
+    if not wanted:
+        return
+    bulk.insert_ignoring_conflicts(
+        ExecutionSignal,
+        _SIGNAL_INSERT_COLUMNS,
+        [tuple(getattr(signal, name) for name in _SIGNAL_INSERT_COLUMNS) for signal in wanted.values()],
+        conflict=["organization", "provider", "external_id"],
+    )
+
+    by_provider: dict[str, list[str]] = defaultdict(list)
+    for provider, external_id in wanted:
+        by_provider[provider].append(external_id)
+    stored: dict[tuple[str, str], StoredSignal] = {}
+    for provider, external_ids in by_provider.items():
+        for values in bulk.select_by_keys(
+            ExecutionSignal,
+            StoredSignal.COLUMNS,
+            key="external_id",
+            keys=external_ids,
+            where={"provider": provider},
+        ):
+            row = StoredSignal(*values)
+            stored[(row.provider, row.external_id)] = row
+
+    # An engagement stored before may belong elsewhere now (associated with another deal). Other signals
+    # keep the context they were stored with: it is the work as it stood when the activity happened. No
+    # signal's text or actor is touched again: expired or erased text must stay gone.
+    refreshed: list[StoredSignal] = []
+    for key, signal in wanted.items():
+        row = stored[key]
+        if signal.kind not in _ENGAGEMENT_KINDS:
+            continue
+        if (row.work_item_id, row.attributes, row.match_context, row.awaits_context) != (
+            signal.work_item_id,
+            signal.attributes,
+            signal.match_context,
+            signal.awaits_context,
+        ):
+            row.work_item_id = signal.work_item_id
+            row.attributes = signal.attributes
+            row.match_context = signal.match_context
+            row.awaits_context = signal.awaits_context
+            refreshed.append(row)
+    bulk.update_by_id(
+        ExecutionSignal,
+        ["work_item_id", "attributes", "match_context", "awaits_context"],
+        [
+            (row.pk, row.work_item_id, row.attributes, row.match_context, row.awaits_context)
+            for row in refreshed
+        ],
+    )
+    link_signals(list(stored.values()), _rule_sets(by_provider))
+
+
+def link_signals(signals: Sequence[LinkableSignal], rule_sets: Mapping[str, RuleSet]) -> int:
+    """Make the key-result links of ``signals`` what the rules say; return how many links changed.
+
+    Each signal counts in full toward every key result a rule maps any of its contexts to.
+    """
+    if not signals:
+        return 0
+    existing: dict[int, dict[int, int]] = defaultdict(dict)
+    for link_id, signal_id, key_result_id in bulk.select_by_keys(
+        SignalKeyResult, ["id", "signal_id", "key_result_id"], key="signal_id", keys=[s.pk for s in signals]
+    ):
+        existing[signal_id][key_result_id] = link_id
+    actor_ids = {signal.actor_id for signal in signals if signal.actor_id}
+    memberships: dict[int, int | None] = (
+        dict(ExternalIdentity.objects.filter(pk__in=actor_ids).values_list("id", "membership_id"))
+        if actor_ids
+        else {}
+    )
+    fresh: list[tuple[Any, ...]] = []
+    stale: list[int] = []
+    for signal in signals:
+        rule_set = rule_sets.get(signal.provider)
+        contexts: list[Context] = signal.match_context if isinstance(signal.match_context, list) else []
+        wanted = rule_set.key_results_for(contexts) if rule_set else set()
+        have = existing.get(signal.pk, {})
+        stale += [link_id for key_result_id, link_id in have.items() if key_result_id not in wanted]
+        actor_membership_id = memberships.get(signal.actor_id) if signal.actor_id else None
+        fresh += [
+            (signal.pk, key_result_id, signal.occurred_at, signal.weight, actor_membership_id)
+            for key_result_id in wanted - set(have)
+        ]
+    if stale:
+        SignalKeyResult.objects.filter(pk__in=stale).delete()
+    bulk.insert_ignoring_conflicts(
+        SignalKeyResult,
+        ["signal_id", "key_result_id", "occurred_at", "weight", "actor_membership_id"],
+        fresh,
+        conflict=["organization", "signal", "key_result"],
+    )
+    return len(stale) + len(fresh)
+
+
+def _fill_awaited_contexts(work_items: Mapping[tuple[str, str], WorkItem]) -> None:
+    """Engagements stored before their deal was described take the deal's mapping once it is."""
+    described = {
+        external_id
+        for (provider, external_id), row in work_items.items()
+        if provider == "hubspot" and row.kind == WorkItem.Kind.DEAL and row.attributes.get("pipeline")
+    }
+    if not described:
+        return
+    waiting = [
+        signal
+        for signal in ExecutionSignal.objects.filter(provider="hubspot", awaits_context=True)
+        if described & set(signal.attributes.get("deal_ids") or [])
+    ]
+    if not waiting:
+        return
+    deal_ids = {deal_id for signal in waiting for deal_id in signal.attributes.get("deal_ids") or []}
+    deals = {
+        row.external_id: row for row in WorkItem.objects.filter(provider="hubspot", external_id__in=deal_ids)
+    }
+    for signal in waiting:
+        contexts = []
+        awaiting = False
+        for deal_id in signal.attributes.get("deal_ids") or []:
+            context = _deal_context(deals.get(deal_id))
+            if context is None:
+                awaiting = True
+            else:
+                contexts.append(context)
+        signal.match_context, signal.awaits_context = contexts, awaiting
+    ExecutionSignal.objects.bulk_update(waiting, ["match_context", "awaits_context"])
+    link_signals(waiting, _rule_sets(["hubspot"]))
+
+
+# --- Re-applying rules ------------------------------------------------------------------------------
+
+REAPPLY_CHUNK = 2000
+
+
+def reapply_mapping_rules(*, integration_id: int) -> int:
+    """Recompute every stored signal's key-result links for one integration; return how many changed.
+
+    Runs in chunks of signals, each evaluated against the contexts stored with it, so it touches only
+    links whose rules changed and can run on an integration of any size.
+    """
+    integration = Integration.objects.get(pk=integration_id)
+    rule_sets = _rule_sets([integration.provider])
+    changed = 0
+    last_id = 0
+    while True:
+        with transaction.atomic():
+            chunk = list(
+                ExecutionSignal.objects.filter(provider=integration.provider, pk__gt=last_id)
+                .order_by("pk")
+                .only("id", "provider", "actor_id", "occurred_at", "weight", "match_context")[:REAPPLY_CHUNK]
+            )
+            if not chunk:
+                return changed
+            changed += link_signals(chunk, rule_sets)
+        last_id = chunk[-1].pk

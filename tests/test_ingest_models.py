@@ -1,0 +1,104 @@
+"""The ingestion tables: natural keys, constraints that start with the organisation, fail-closed access."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from okrsignal.tenancy import TenantContextMissing, tenant_context, tenant_models
+from signals_ingest.models import (
+    ExecutionSignal,
+    ExternalIdentity,
+    Integration,
+    MappingRule,
+    RawEvent,
+    SignalKeyResult,
+    SyncCursor,
+    WorkItem,
+)
+from tests.factories import OrgWorld
+from tests.ingest_factories import T0, connect
+
+INGEST_MODELS = [
+    Integration,
+    SyncCursor,
+    MappingRule,
+    ExternalIdentity,
+    RawEvent,
+    WorkItem,
+    ExecutionSignal,
+    SignalKeyResult,
+]
+
+
+def test_every_ingestion_model_is_a_tenant_model() -> None:
+    assert set(INGEST_MODELS) <= set(tenant_models())
+
+
+@pytest.mark.parametrize("model", INGEST_MODELS, ids=lambda model: model.__name__)
+def test_every_unique_constraint_and_index_starts_with_the_organisation(model: type) -> None:
+    meta = model._meta  # type: ignore[attr-defined]
+    for constraint in meta.constraints:
+        assert next(iter(constraint.fields)) == "organization", constraint.name
+    for index in meta.indexes:
+        assert index.fields[0] == "organization", index.name
+    assert not any(field.unique for field in meta.fields if field.name not in {"id", "webhook_token"})
+
+
+def test_reading_without_an_organisation_in_context_is_refused(db: None) -> None:
+    with pytest.raises(TenantContextMissing):
+        list(ExecutionSignal.objects.all())
+
+
+def test_an_organisation_has_at_most_one_integration_per_provider_and_tokens_differ(
+    acme: OrgWorld, globex: OrgWorld
+) -> None:
+    with tenant_context(acme.organization):
+        first = connect("jira")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Integration.objects.create(provider="jira")
+    with tenant_context(globex.organization):
+        other = connect("jira")
+    assert first.webhook_token != other.webhook_token
+
+
+def test_one_raw_event_per_dedupe_key_and_one_row_per_external_thing(acme: OrgWorld) -> None:
+    with tenant_context(acme.organization):
+        integration = connect("slack")
+        RawEvent.objects.create(
+            integration=integration, provider="slack", origin="webhook", dedupe_key="Ev1", payload={}
+        )
+        with pytest.raises(IntegrityError), transaction.atomic():
+            RawEvent.objects.create(
+                integration=integration, provider="slack", origin="pull", dedupe_key="Ev1", payload={}
+            )
+        item = WorkItem.objects.create(provider="slack", external_id="C1:1.0", key="C1:1.0", kind="thread")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            WorkItem.objects.create(provider="slack", external_id="C1:1.0", key="C1:1.0", kind="thread")
+        ExecutionSignal.objects.create(
+            provider="slack", external_id="C1:1.0", work_item=item, occurred_at=T0, kind="message", weight=0.5
+        )
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ExecutionSignal.objects.create(
+                provider="slack",
+                external_id="C1:1.0",
+                work_item=item,
+                occurred_at=T0,
+                kind="message",
+                weight=0.5,
+            )
+        ExternalIdentity.objects.create(provider="slack", external_id="U1")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ExternalIdentity.objects.create(provider="slack", external_id="U1")
+
+
+def test_the_same_external_ids_live_side_by_side_in_two_organisations(
+    acme: OrgWorld, globex: OrgWorld
+) -> None:
+    for world in (acme, globex):
+        with tenant_context(world.organization):
+            WorkItem.objects.create(provider="jira", external_id="18001", key="ONB-7", kind="issue")
+            ExternalIdentity.objects.create(provider="jira", external_id="5f1e2d3c")
+    with tenant_context(acme.organization):
+        assert WorkItem.objects.count() == 1
+        assert ExternalIdentity.objects.count() == 1
