@@ -1,0 +1,80 @@
+"""The drift engine: pure functions from plain data (``inputs``) to findings, invisible contributions
+and drift scores (``outputs``), as of a moment given by the caller. No database, no clock.
+
+Every threshold lives in ``thresholds``; the change-point method in ``series``.
+"""
+
+from alignment.engine.evaluate import evaluate
+from alignment.engine.inputs import (
+    AlignmentReview,
+    CheckInStatus,
+    Cycle,
+    DependencyLink,
+    DriftInput,
+    GoalChange,
+    GoalState,
+    KeyResultField,
+    KeyResultInput,
+    KeyResultWeek,
+    KPIInput,
+    KPIReading,
+    Level,
+    ObjectiveField,
+    ObjectiveInput,
+    Person,
+    PersonWeek,
+    Team,
+    Theme,
+    ThemeWeek,
+    ValueUpdate,
+)
+from alignment.engine.outputs import (
+    Evaluation,
+    EvidenceKind,
+    EvidenceRef,
+    Finding,
+    FindingKind,
+    GoalScore,
+    InvisibleContribution,
+    ScoreComponent,
+    Subject,
+    SubjectKind,
+)
+from alignment.engine.thresholds import DEFAULT_THRESHOLDS, Thresholds
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "AlignmentReview",
+    "CheckInStatus",
+    "Cycle",
+    "DependencyLink",
+    "DriftInput",
+    "Evaluation",
+    "EvidenceKind",
+    "EvidenceRef",
+    "Finding",
+    "FindingKind",
+    "GoalChange",
+    "GoalScore",
+    "GoalState",
+    "InvisibleContribution",
+    "KPIInput",
+    "KPIReading",
+    "KeyResultField",
+    "KeyResultInput",
+    "KeyResultWeek",
+    "Level",
+    "ObjectiveField",
+    "ObjectiveInput",
+    "Person",
+    "PersonWeek",
+    "ScoreComponent",
+    "Subject",
+    "SubjectKind",
+    "Team",
+    "Theme",
+    "ThemeWeek",
+    "Thresholds",
+    "ValueUpdate",
+    "evaluate",
+]
