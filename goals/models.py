@@ -515,7 +515,8 @@ class RemediationStep(TenantModel):
                 fields=["organization", "plan", "kind"], name="remediation_step_kind_unique_per_plan"
             ),
             models.CheckConstraint(
-                condition=models.Q(progress__gte=0, progress__lte=100), name="remediation_step_progress_0_to_100"
+                condition=models.Q(progress__gte=0, progress__lte=100),
+                name="remediation_step_progress_0_to_100",
             ),
         ]
 

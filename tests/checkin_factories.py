@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from goals import checkins, services
+from goals import cadence, checkins, services
 from goals.checkins import KeyResultUpdateEntry, PriorityEntry
 from goals.models import Cycle, KeyResultStatus, Level, ReminderChannel, ReminderKind
 from tests.goal_factories import CYCLE_START, make_cycle, make_key_result, make_objective
@@ -78,7 +78,8 @@ def make_check_in_data(world, goals: dict[str, Any]) -> dict[str, Any]:  # type:
 
     ``world.report`` (who contributes to the key result) submits a check-in with a linked and an unlinked
     priority, a blocked key result with a new value, blockers and feedback; their manager replies; the
-    admin and the report answer the pulse; a reminder is recorded.
+    admin and the report answer the pulse; a reminder is recorded; the admin starts the 90-day remediation
+    plan.
     """
     name = world.organization.name
     check_in = checkins.check_in_submit(
@@ -112,10 +113,14 @@ def make_check_in_data(world, goals: dict[str, Any]) -> dict[str, Any]:  # type:
     reminder = checkins.check_in_reminder_record(
         membership=world.peer, week=WEEK, kind=ReminderKind.AFTER, channel=ReminderChannel.EMAIL, at=FRIDAY
     )
+    remediation_plan = cadence.remediation_plan_start(
+        by=world.admin, trigger_week=WEEK, trigger_share=0.3, at=FRIDAY
+    )
     return {
         "check_in": check_in,
         "reply": reply,
         "pulse_answer": pulse,
         "admin_pulse_answer": admin_pulse,
         "reminder": reminder,
+        "remediation_plan": remediation_plan,
     }
