@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -133,9 +134,17 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
     "signals_ingest.tasks.process_raw_event_task": {"queue": "webhooks"},
     "signals_ingest.tasks.process_raw_events_task": {"queue": "webhooks"},
+    "signals_ingest.tasks.resolve_hubspot_notifications_task": {"queue": "webhooks"},
     "signals_ingest.tasks.reapply_mapping_rules_task": {"queue": "sync"},
     "signals_ingest.tasks.process_pending_raw_events_everywhere": {"queue": "sync"},
     "signals_ingest.tasks.expire_signal_texts_everywhere": {"queue": "sync"},
+    "signals_ingest.tasks.sync_integration": {"queue": "sync"},
+    "signals_ingest.tasks.sync_all_integrations": {"queue": "sync"},
+    "signals_ingest.tasks.reconcile_integrations": {"queue": "sync"},
+    "alignment.tasks.score_pending_goals": {"queue": "scoring"},
+    "alignment.tasks.score_goals": {"queue": "scoring"},
+    "alignment.tasks.rescore_everywhere": {"queue": "scoring"},
+    "alignment.tasks.rescore_organization": {"queue": "scoring"},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -153,7 +162,40 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "signals_ingest.tasks.process_pending_raw_events_everywhere",
         "schedule": 5 * 60,
     },
+    # Pull syncs take what webhooks missed; the daily reconciliation re-reads a wider span at a quiet hour.
+    "sync-integrations": {
+        "task": "signals_ingest.tasks.sync_all_integrations",
+        "schedule": 15 * 60,
+    },
+    "reconcile-integrations": {
+        "task": "signals_ingest.tasks.reconcile_integrations",
+        "schedule": crontab(hour=3, minute=40),
+    },
+    # On the quarter hour, so that a check-in time of 10:00 is reminded at 10:00 (goals.checkin_reminders).
+    "check-in-reminders": {
+        "task": "goals.tasks.check_in_reminders_dispatch_everywhere",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Every goal of every live cycle recomputed at a quiet hour, besides the scoring changes trigger.
+    "drift-nightly-recompute": {
+        "task": "alignment.tasks.rescore_everywhere",
+        "schedule": crontab(hour=2, minute=20),
+    },
+    # The weekly drift digest is due Monday 08:00 in each organisation's time zone (some are offset by a
+    # quarter or half hour from UTC): the beat looks every quarter hour.
+    "drift-digests": {
+        "task": "alignment.tasks.drift_digests_dispatch_everywhere",
+        "schedule": crontab(minute="*/15"),
+    },
 }
+
+# Changes (signals, check-ins, goal edits) are scored together once this many seconds have passed since
+# the first of them (alignment.triggers): a burst of activity queues one scoring task per organisation.
+DRIFT_SCORING_DEBOUNCE_SECONDS = env_int("DRIFT_SCORING_DEBOUNCE_SECONDS", 30)
+if DRIFT_SCORING_DEBOUNCE_SECONDS < 1:
+    raise ImproperlyConfigured(
+        f"DRIFT_SCORING_DEBOUNCE_SECONDS must be at least 1, not {DRIFT_SCORING_DEBOUNCE_SECONDS}."
+    )
 
 # --- People -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "okrsignal.User"
@@ -234,6 +276,34 @@ VENDOR_REQUESTS_PER_MINUTE = {
 # seconds one request may take.
 VENDOR_REQUEST_MAX_ATTEMPTS = env_int("VENDOR_REQUEST_MAX_ATTEMPTS", 5)
 VENDOR_REQUEST_TIMEOUT_SECONDS = env_int("VENDOR_REQUEST_TIMEOUT_SECONDS", 30)
+# Pull syncs (signals_ingest.sync): each re-reads this many minutes before its cursor (clock skew, Jira's
+# minute-precise JQL); the daily reconciliation re-reads this many hours; a first sync reads this many
+# days back. A sync delivery whose worker was lost more than SYNC_MAX_REDELIVERIES times is abandoned and
+# recorded as failed on the integration, rather than redelivered for ever.
+SYNC_OVERLAP_MINUTES = env_int("SYNC_OVERLAP_MINUTES", 10)
+SYNC_RECONCILE_OVERLAP_HOURS = env_int("SYNC_RECONCILE_OVERLAP_HOURS", 48)
+SYNC_BACKFILL_DAYS = env_int("SYNC_BACKFILL_DAYS", 90)
+SYNC_MAX_REDELIVERIES = env_int("SYNC_MAX_REDELIVERIES", 3)
+for _name, _value in {
+    "SYNC_OVERLAP_MINUTES": SYNC_OVERLAP_MINUTES,
+    "SYNC_RECONCILE_OVERLAP_HOURS": SYNC_RECONCILE_OVERLAP_HOURS,
+    "SYNC_BACKFILL_DAYS": SYNC_BACKFILL_DAYS,
+    "SYNC_MAX_REDELIVERIES": SYNC_MAX_REDELIVERIES,
+}.items():
+    if _value < 0:
+        raise ImproperlyConfigured(f"{_name} must be 0 or more, not {_value}.")
+# Where HubSpot's API lives (Jira's address is each site's own). Fixed in production; the tests point it
+# at a local fake of HubSpot.
+HUBSPOT_API_URL = "https://api.hubapi.com"
+# Where the Slack Web API lives; only a test double or a proxy would change it.
+SLACK_API_URL = env_str("SLACK_API_URL", default="https://slack.com/api/")
+# The "Add to Slack" install (OAuth v2) of OKRSignal's own Slack app, offered when all three are set;
+# without them an admin connects Slack with a bot token and signing secret of their own app instead.
+# The signing secret is the app's, and is stored with each workspace installed through it.
+SLACK_CLIENT_ID = env_str("SLACK_CLIENT_ID", default="")
+SLACK_CLIENT_SECRET = env_str("SLACK_CLIENT_SECRET", default="")
+SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET", default="")
+SLACK_OAUTH_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 _vendor_counts = {
     f"{provider.upper()}_REQUESTS_PER_MINUTE": n for provider, n in VENDOR_REQUESTS_PER_MINUTE.items()
 }

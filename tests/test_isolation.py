@@ -119,6 +119,12 @@ VICTIM_VALUES: dict[str, Callable[[Victim], object]] = {
     "api-check-in:pk": lambda victim: victim.check_ins["check_in"].pk,
 }
 
+WEBHOOK_SKIP_REASON = (
+    "Vendor webhook: no organisation or session in the URL; authenticated by the unguessable per-integration"
+    " token and the vendor's signature (401 without one). Isolation is tested in tests/test_webhooks.py and"
+    " tests/test_webhook_concurrency.py."
+)
+
 # Routes that hold no tenant data, each with the reason.
 SKIPPED_ROUTES: dict[str, str] = {
     "": "Redirects to the visitor's own organisation or the switcher; shows no organisation's data.",
@@ -134,6 +140,9 @@ SKIPPED_ROUTES: dict[str, str] = {
     "api/v1/docs/": "The interactive API documentation page; the same for everyone, no data.",
     "healthz": "Load-balancer probe; no data.",
     "readyz": "Readiness probe; reports on the database, Redis and Celery, no tenant data.",
+    "webhooks/jira/<webhook_token>/": WEBHOOK_SKIP_REASON,
+    "webhooks/slack/<webhook_token>/": WEBHOOK_SKIP_REASON,
+    "webhooks/hubspot/<webhook_token>/": WEBHOOK_SKIP_REASON,
 }
 
 # Organisation routes whose page, even for the organisation's own members, carries none of its data: the
