@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from alignment import triggers as drift_triggers
 from goals import guardrails, relevance, validation
 from goals.models import (
     KPI,
@@ -40,6 +41,8 @@ from okrsignal.tenancy import (
 OBJECTIVE_FIELDS = {"title", "description", "parent", "owner", "team", "type", "weight"}
 # A change to any of these on a parent means its children must be re-confirmed by their owners.
 REALIGNING_OBJECTIVE_FIELDS = {"title", "description", "parent"}
+# The history reason of an owner's re-confirmation: the drift engine reads re-confirmations by it.
+ALIGNMENT_CONFIRMED_REASON = "Alignment confirmed"
 KEY_RESULT_FIELDS = {
     "title",
     "unit",
@@ -61,6 +64,7 @@ def _save_with_history(
     instance._history_date = at
     instance._change_reason = reason
     instance.save(**save)
+    drift_triggers.goal_changed(instance)
 
 
 @transaction.atomic
@@ -291,7 +295,7 @@ def objective_confirm_alignment(
     """The owner re-confirms that the objective still serves its parent. Recorded in its history."""
     _refuse_if_closed(objective.cycle)
     objective.needs_realignment = False
-    _save_with_history(objective, by=by, at=at or timezone.now(), reason="Alignment confirmed")
+    _save_with_history(objective, by=by, at=at or timezone.now(), reason=ALIGNMENT_CONFIRMED_REASON)
     return objective
 
 
@@ -299,6 +303,7 @@ def _delete_with_history(instance: Any, *, by: Membership | None, at: datetime) 
     instance._history_user = by.user if by is not None else None
     instance._history_date = at
     instance.delete()
+    drift_triggers.goal_changed(instance)
 
 
 def _contributors_set(
@@ -395,6 +400,8 @@ def key_result_update(
     by: Membership | None,
     changes: Mapping[str, Any],
     contributors: Iterable[Membership] | None = None,
+    warning_reasons: Mapping[str, str] | None = None,
+    as_given: bool = False,
     at: datetime | None = None,
 ) -> KeyResult:
     unknown = set(changes) - KEY_RESULT_FIELDS
@@ -422,9 +429,11 @@ def key_result_update(
         problems += validation.parent_key_result_problems(
             key_result_id=key_result.pk, objective=key_result.objective, parent=changes["parent_key_result"]
         )
-    validation.settle_problems(problems, warning_reasons=None, as_given=False)
+    warnings = validation.settle_problems(problems, warning_reasons=warning_reasons, as_given=as_given)
     for field in changed:
         setattr(key_result, field, changes[field])
+    if warnings:
+        key_result.warnings = [*key_result.warnings, *warnings]
     if changed:
         _save_with_history(key_result, by=by, at=at)
     if contributors is not None:
@@ -604,6 +613,7 @@ def kpi_record_reading(
             )
         if problems:
             raise validation.GoalValidationError(problems)
+    drift_triggers.goal_changed(kpi)
     return KPIReading.objects.create(
         organization_id=kpi.organization_id,
         kpi=kpi,

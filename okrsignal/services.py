@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from okrsignal.models import Invitation, Membership, Organization, Role, Team, User, normalize_email_address
 from okrsignal.permissions import would_create_reporting_loop
-from okrsignal.tenancy import require_same_organization, tenant_context
+from okrsignal.tenancy import cross_organization, require_same_organization, tenant_context, tenant_models
 
 INVITATION_SALT = "okrsignal.invitation"
 RESERVED_SLUGS = {"api", "admin", "static", "healthz", "readyz", "accounts", "signup", "orgs", "o", "join"}
@@ -269,3 +269,78 @@ def invitation_accept(*, organization: Organization, token: str, user: User) -> 
             membership.is_active, membership.deactivated_at = True, None
             membership.save()
     return membership
+
+
+# --- Deleting an organisation -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganizationDeletion:
+    """What ``organization_delete`` removed: rows per tenant table, and people who belonged nowhere else."""
+
+    rows: dict[str, int]
+    deleted_user_emails: list[str]
+
+
+def _tenant_models_dependents_first() -> list[type[models.Model]]:
+    """Every tenant model, each listed before the tenant models its enforced foreign keys point to.
+
+    Loops (a team's lead is a member, a member's team is a team) have no such order; their constraints are
+    deferred to the end of the transaction, so any order within a loop is fine.
+    """
+    tenant = tenant_models()
+    dependents: dict[type[models.Model], list[type[models.Model]]] = {model: [] for model in tenant}
+    for model in tenant:
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.ForeignKey) and getattr(field, "db_constraint", True):
+                target = field.related_model
+                if target in dependents and target is not model:
+                    dependents[target].append(model)
+    ordered: list[type[models.Model]] = []
+    seen: set[type[models.Model]] = set()
+
+    def visit(model: type[models.Model]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for dependent in sorted(dependents[model], key=lambda m: m._meta.label):
+            visit(dependent)
+        ordered.append(model)
+
+    for model in sorted(tenant, key=lambda m: m._meta.label):
+        visit(model)
+    # ``visit`` appends a model after everything that depends on it: that is already dependents first.
+    return ordered
+
+
+@transaction.atomic
+def organization_delete(*, organization: Organization) -> OrganizationDeletion:
+    """Delete an organisation and everything in it; its people who belong to no other organisation go too.
+
+    Row-level security shows a transaction only the rows of the organisation it acts for, so every tenant
+    table is emptied inside this organisation's tenant context, dependents before what they depend on.
+    The rows go with plain DELETE statements: recording each removal in history would only write new rows
+    into tables that are being emptied. Foreign keys are then checked at once, so anything still pointing
+    at a deleted row stops the deletion here, naming the constraint, rather than at commit.
+    """
+    rows: dict[str, int] = {}
+    with tenant_context(organization):
+        user_ids = set(Membership.objects.values_list("user_id", flat=True))
+        with connection.cursor() as cursor:
+            for model in _tenant_models_dependents_first():
+                table = connection.ops.quote_name(model._meta.db_table)
+                cursor.execute(f"DELETE FROM {table} WHERE organization_id = %s", [organization.pk])  # noqa: S608
+                if cursor.rowcount:
+                    rows[model._meta.label] = cursor.rowcount
+            if connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        Organization.objects.filter(pk=organization.pk).delete()
+    # Whether someone is a member elsewhere is a question about other organisations: asked only about the
+    # people of the organisation just deleted.
+    with cross_organization():
+        elsewhere = set(Membership.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
+        leaving = User.objects.filter(pk__in=user_ids - elsewhere)
+        deleted_user_emails = sorted(leaving.values_list("email", flat=True))
+        leaving.delete()
+    return OrganizationDeletion(rows=rows, deleted_user_emails=deleted_user_emails)
