@@ -2,7 +2,7 @@
 
 A check-in form is made of parts, each a small Django form with its own prefix:
 
-- ``priority-1`` … ``priority-5``: an outcome (``text``) and what it is linked to (``link``: a key result's
+- ``priority-1`` to ``priority-5``: an outcome (``text``) and what it is linked to (``link``: a key result's
   id, ``unlinked``, or nothing yet), chosen among radio buttons the key result search fills;
 - ``kr-<key result id>``: the author's word on one of their key results (status, new value, note);
 - the three free texts and the pulse, unprefixed.
@@ -103,7 +103,12 @@ class PriorityForm(CheckInPartForm):
         """The key result chosen (typed, or as first shown), if any."""
         if not hasattr(self, "_key_result"):
             link = self.value_of("link", "")
-            self._key_result = None if link in ("", UNLINKED, None) else linkable_key_result(link)
+            if link in ("", UNLINKED, None):
+                self._key_result: KeyResult | None = None
+            elif not self.is_bound and isinstance(self.initial.get("key_result"), KeyResult):
+                self._key_result = self.initial["key_result"]
+            else:
+                self._key_result = linkable_key_result(link)
         return self._key_result
 
     @property
@@ -169,7 +174,7 @@ class CheckInTextsForm(CheckInPartForm):
         required=False,
         max_length=TEXT_LENGTH,
         label="Feedback for your manager",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "aria-describedby": "feedback-privacy"}),
     )
     next_week_success = forms.CharField(
         required=False,

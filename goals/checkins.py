@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from alignment import triggers as drift_triggers
 from goals import services as goal_services
 from goals.checkin_selectors import (
     linkable_key_results,
@@ -526,6 +527,7 @@ def check_in_submit(
         _save(check_in, by=author, at=at, history=True)
         _record_values(check_in, content, by=author, at=at)
         PulseAnswer.objects.filter(membership=author, week=week, check_in=None).update(check_in=check_in)
+        drift_triggers.check_in_submitted(check_in)
     return check_in
 
 

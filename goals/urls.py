@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from goals import cycle_views, views
+from goals import cadence_views, checkin_views, cycle_views, views
 
 app_name = "goals"
 
@@ -52,4 +52,30 @@ urlpatterns = [
     path("kpis/<int:kpi_id>/edit/", views.KPIEditView.as_view(), name="kpi_edit"),
     path("kpis/<int:kpi_id>/readings/new/", views.KPIReadingView.as_view(), name="kpi_reading"),
     path("teams/<int:team_id>/alignment/", views.TeamAlignmentView.as_view(), name="team_alignment"),
+    # Weekly check-ins
+    path("check-in/", checkin_views.MyCheckInView.as_view(), name="check_in"),
+    path(
+        "check-in/key-results/",
+        checkin_views.CheckInKeyResultSearchView.as_view(),
+        name="check_in_key_results",
+    ),
+    path("check-ins/team/", checkin_views.TeamCheckInsView.as_view(), name="team_check_ins"),
+    path("check-ins/<int:check_in_id>/", checkin_views.CheckInDetailView.as_view(), name="check_in_detail"),
+    path(
+        "check-ins/<int:check_in_id>/reply/", checkin_views.CheckInReplyView.as_view(), name="check_in_reply"
+    ),
+    path(
+        "check-ins/<int:check_in_id>/discussed/",
+        checkin_views.CheckInDiscussedView.as_view(),
+        name="check_in_discussed",
+    ),
+    path(
+        "check-ins/people/<int:membership_id>/agenda/",
+        checkin_views.OneOnOneAgendaView.as_view(),
+        name="one_on_one_agenda",
+    ),
+    # Cadence and pulse
+    path("cadence/", cadence_views.CadenceReportView.as_view(), name="cadence_report"),
+    path("cadence/schedule/", cadence_views.CheckInScheduleView.as_view(), name="check_in_schedule"),
+    path("cadence/remediation/", cadence_views.RemediationPlanView.as_view(), name="remediation_plan"),
 ]

@@ -117,6 +117,7 @@ VICTIM_VALUES: dict[str, Callable[[Victim], object]] = {
     "api-kpi:pk": lambda victim: victim.goals["kpi"].pk,
     "api-kpi-reading:pk": lambda victim: victim.goals["reading"].pk,
     "api-check-in:pk": lambda victim: victim.check_ins["check_in"].pk,
+    "check_in_id": lambda victim: victim.check_ins["check_in"].pk,
 }
 
 WEBHOOK_SKIP_REASON = (
