@@ -3,9 +3,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
+from alignment import views as alignment_views
 from goals import api as goals_api
 from goals import checkin_api
-from okrsignal import api, operations, views
+from okrsignal import api, notification_views, operations, views
 
 api_router = SimpleRouter()
 api_router.register("members", api.MembershipViewSet, basename="api-member")
@@ -42,7 +43,7 @@ getting_in = [
 ]
 
 organization_pages = [
-    path("", views.OrganizationHomeView.as_view(), name="organization_home"),
+    path("", alignment_views.LeaderDashboardView.as_view(), name="organization_home"),
     path("join/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation_accept"),
     path("people/", views.PeopleView.as_view(), name="people"),
     path("people/invite/", views.InviteView.as_view(), name="invite"),
@@ -67,6 +68,12 @@ organization_pages = [
     path("teams/", views.TeamsView.as_view(), name="teams"),
     path("teams/new/", views.TeamFormView.as_view(), name="team_create"),
     path("teams/<int:team_id>/", views.TeamFormView.as_view(), name="team_edit"),
+    path("notifications/", notification_views.NotificationsView.as_view(), name="notifications"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        notification_views.NotificationReadView.as_view(),
+        name="notification_read",
+    ),
     path("settings/api-tokens/", views.ApiTokensView.as_view(), name="api_tokens"),
     path(
         "settings/api-tokens/<int:api_token_id>/revoke/",
@@ -79,9 +86,12 @@ urlpatterns = [
     *getting_in,
     path("o/<slug:org_slug>/", include(organization_pages)),
     path("o/<slug:org_slug>/goals/", include("goals.urls")),
+    path("o/<slug:org_slug>/drift/", include("alignment.urls")),
+    path("o/<slug:org_slug>/integrations/", include("signals_ingest.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", api.ApiDocsView.as_view(), name="api-docs"),
     path("api/v1/o/<slug:org_slug>/", include(api_router.urls)),
+    path("webhooks/", include("signals_ingest.webhook_urls")),
     path("healthz", operations.healthz, name="healthz"),
     path("readyz", operations.readyz, name="readyz"),
 ]

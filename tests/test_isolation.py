@@ -32,10 +32,14 @@ from okrsignal import services
 from okrsignal.api_tokens import api_token_create
 from okrsignal.models import ApiToken, Invitation, Organization, Role, User
 from okrsignal.tenancy import cross_organization, tenant_context, tenant_models
+from signals_ingest import services as ingest_services
+from signals_ingest.models import ExternalIdentity, MappingRule
 from tests.checkin_factories import make_check_in_data
 from tests.conftest import client_for
 from tests.factories import OrgWorld, make_organization
 from tests.goal_factories import make_goal_data
+from tests.ingest_factories import connect as ingest_connect
+from tests.ingest_factories import make_ingest_data
 
 # Written into the victim organisation's name, its people's names, its team names and its invitation's
 # address. Kept out of the victim's slug, so that a URL echoed back in a response is not taken for a leak.
@@ -63,11 +67,31 @@ class Victim:
     invitation_token: str
     goals: dict[str, Any]
     check_ins: dict[str, Any]
+    integrations: dict[str, Any]
     api_token: ApiToken
 
     @property
     def organization(self) -> Organization:
         return self.world.organization
+
+
+def make_victim_integrations(world: OrgWorld, goals: dict[str, Any]) -> dict[str, Any]:
+    """A connected Jira (with a rule, a work item, a signal and an identity) and Slack, pointing nowhere.
+
+    Their addresses point at a closed local port, so the victim's own admin (the control requests) can press
+    "test connection" or list channels without anything leaving the machine.
+    """
+    jira = make_ingest_data(world, goals["key_result"])
+    jira = ingest_services.integration_update_settings(
+        integration=jira, settings={**jira.settings, "site": "http://127.0.0.1:9"}
+    )
+    slack = ingest_connect("slack", api_base_url="http://127.0.0.1:9/api/")
+    return {
+        "jira": jira,
+        "slack": slack,
+        "rule": MappingRule.objects.filter(integration=jira).first(),
+        "identity": ExternalIdentity.objects.first(),
+    }
 
 
 def build_victim(name: str = f"Victim {SENTINEL}", slug: str = "victim-organisation") -> Victim:
@@ -83,6 +107,7 @@ def build_victim(name: str = f"Victim {SENTINEL}", slug: str = "victim-organisat
         token = services.invitation_token(invitation)
         goals = make_goal_data(world)
         check_ins = make_check_in_data(world, goals)
+        integrations = make_victim_integrations(world, goals)
         api_token, _raw = api_token_create(created_by=world.admin, name=f"{name} integration", scope="write")
     return Victim(
         world=world,
@@ -90,6 +115,7 @@ def build_victim(name: str = f"Victim {SENTINEL}", slug: str = "victim-organisat
         invitation_token=token,
         goals=goals,
         check_ins=check_ins,
+        integrations=integrations,
         api_token=api_token,
     )
 
@@ -118,6 +144,10 @@ VICTIM_VALUES: dict[str, Callable[[Victim], object]] = {
     "api-kpi-reading:pk": lambda victim: victim.goals["reading"].pk,
     "api-check-in:pk": lambda victim: victim.check_ins["check_in"].pk,
     "check_in_id": lambda victim: victim.check_ins["check_in"].pk,
+    "integration_id": lambda victim: victim.integrations["jira"].pk,
+    "slack_integration_id": lambda victim: victim.integrations["slack"].pk,
+    "rule_id": lambda victim: victim.integrations["rule"].pk,
+    "identity_id": lambda victim: victim.integrations["identity"].pk,
 }
 
 WEBHOOK_SKIP_REASON = (

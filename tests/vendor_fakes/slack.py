@@ -3,7 +3,8 @@ them), the query string or a JSON body.
 
 Methods: ``auth.test``, ``conversations.list`` (cursor paging), ``conversations.history`` (cursor,
 ``oldest``/``latest``/``inclusive``, ``has_more``, newest first), ``conversations.replies``,
-``users.info`` (``profile.email``), ``conversations.open`` and ``chat.postMessage``.
+``users.info`` (``profile.email``), ``conversations.open``, ``chat.postMessage`` and ``oauth.v2.access``
+(the OAuth v2 install: the app's client id and secret in HTTP Basic auth, a code from ``approve_install``).
 
 Like Slack, a bad token is HTTP 200 with ``{"ok": false, "error": "invalid_auth"}`` (``not_authed`` when
 there is none), and a rate limit is HTTP 429 with ``Retry-After``.
@@ -16,6 +17,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.vendor_fakes.server import FakeResponse, FakeVendor, RecordedCall
 
@@ -48,6 +50,8 @@ def _flag(value: Any) -> bool:
 
 
 DEFAULT_BOT_TOKEN = "xoxb-1111-2222-fakebottoken"
+DEFAULT_CLIENT_ID = "1111111111.2222222222"
+DEFAULT_CLIENT_SECRET = "fake-slack-app-client-secret"
 
 
 class FakeSlack(FakeVendor):
@@ -67,6 +71,10 @@ class FakeSlack(FakeVendor):
         self.bot_member_of: set[str] = set()
         self.direct_channels: dict[str, str] = {}
         self.posted: list[dict[str, Any]] = []
+        self.client_id = DEFAULT_CLIENT_ID
+        self.client_secret = DEFAULT_CLIENT_SECRET
+        # Install codes handed out by ``approve_install``, each good for one exchange.
+        self.install_codes: dict[str, dict[str, str]] = {}
         self._sequence = itertools.count(100)
         self._channel_numbers = itertools.count(1)
 
@@ -222,6 +230,54 @@ class FakeSlack(FakeVendor):
             for index in range(count)
         ]
 
+    def approve_install(self, authorize_url: str) -> str:
+        """What slack.com does when a person approves "Add to Slack": the redirect back, with a code.
+
+        ``authorize_url`` is the address the product sent the person to; the answer is the callback URL
+        (its ``redirect_uri``) with ``code`` and the ``state`` it was given. A browser sent to the fake's
+        own ``/oauth/v2/authorize`` is redirected there at once.
+        """
+        return self._grant_install(
+            {key: values[-1] for key, values in parse_qs(urlsplit(authorize_url).query).items()}
+        )
+
+    def _grant_install(self, query: dict[str, str]) -> str:
+        assert query.get("client_id") == self.client_id, "The install names another app's client id."
+        code = f"{next(self._sequence)}.install-code"
+        self.install_codes[code] = {
+            "redirect_uri": query.get("redirect_uri", ""),
+            "scope": query.get("scope", ""),
+        }
+        return f"{query.get('redirect_uri', '')}?{urlencode({'code': code, 'state': query.get('state', '')})}"
+
+    def _oauth_v2_access(self, call: RecordedCall) -> dict[str, Any]:
+        params = call.params
+        client_id, client_secret = params.get("client_id"), params.get("client_secret")
+        authorization = call.header("Authorization") or ""
+        if authorization.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(authorization[6:]).decode().partition(":")
+        if client_id != self.client_id:
+            return self._error("invalid_client_id")
+        if client_secret != self.client_secret:
+            return self._error("bad_client_secret")
+        grant = self.install_codes.pop(str(params.get("code") or ""), None)
+        if grant is None:
+            return self._error("invalid_code")
+        if params.get("redirect_uri") != grant["redirect_uri"]:
+            return self._error("bad_redirect_uri")
+        return {
+            "ok": True,
+            "access_token": self.bot_token,
+            "token_type": "bot",
+            "scope": grant["scope"],
+            "bot_user_id": _BOT_USER_ID,
+            "app_id": "A0OKRSIGNAL",
+            "team": {"name": self.team, "id": _TEAM_ID},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "U0PRIYA001"},
+        }
+
     # --- the API ---
 
     def error_response(self, status: int, call: RecordedCall) -> FakeResponse:
@@ -237,9 +293,16 @@ class FakeSlack(FakeVendor):
         return FakeResponse(status, {"ok": False, "error": "invalid_request"})
 
     def handle(self, call: RecordedCall) -> FakeResponse:
+        if call.path == "/oauth/v2/authorize" and call.method == "GET":
+            # The approval page, approved at once: the browser goes straight back to the product.
+            callback = self._grant_install({key: values[-1] for key, values in call.query.items()})
+            return FakeResponse(302, b"", {"Location": callback})
         if not call.path.startswith("/api/"):
             return FakeResponse(404, b"Not found")
         method = call.path[len("/api/") :]
+        if method == "oauth.v2.access":
+            # Authenticated by the app's client id and secret, not by a token.
+            return FakeResponse(200, self._oauth_v2_access(call))
         params = call.params
         authorization = call.header("Authorization") or ""
         token = (
