@@ -9,9 +9,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from alignment.loading import load_scenario
+from alignment.loading import LoadedScenario, load_scenario
 from alignment.scenario import ScenarioError, read_scenario, relative_shift_weeks
+from alignment.services import evaluate_quarter, last_complete_week_end
+from goals.models import Cycle
 from okrsignal.celery import app as celery_app
+from okrsignal.tenancy import tenant_context
 
 EMAILS_SHOWN = 6
 
@@ -87,6 +90,7 @@ class Command(BaseCommand):
             )
         for note in loaded.notes:
             self.stdout.write(f"  {note}")
+        self.stdout.write(f"  {self._evaluate(loaded)}")
         if loaded.created_emails:
             source = "given" if options["password"] else "generated"
             self.stdout.write(f"  Sign in with any of these; password ({source}): {password}")
@@ -94,6 +98,23 @@ class Command(BaseCommand):
         if loaded.reused_emails:
             self.stdout.write("  These people already had an account; their password is unchanged:")
             self._emails(loaded.reused_emails)
+
+    def _evaluate(self, loaded: LoadedScenario) -> str:
+        """Run the drift engine after each week of the quarter that has ended (all of them once the cycle
+        is past), as it would have run week by week, so findings, credits and score trends are there."""
+        started = time.monotonic()
+        with tenant_context(loaded.organization):
+            cycle = Cycle.objects.get(pk=loaded.cycle_id)
+        until = last_complete_week_end(cycle, timezone.now())
+        results = evaluate_quarter(loaded.organization, cycle, until=until)
+        if not results:
+            return "Drift engine: no week of the cycle has ended yet; it runs once the first one has."
+        last = results[-1]
+        return (
+            f"Drift engine: evaluated weeks 1 to {last.week} in {time.monotonic() - started:.1f} s; "
+            f"{last.reported} finding(s) and {last.credits} uncredited contribution(s) "
+            f"as of {until:%Y-%m-%d}."
+        )
 
     def _emails(self, emails: list[str]) -> None:
         for email in emails[:EMAILS_SHOWN]:

@@ -1,0 +1,814 @@
+"""One organisation's cycle as the drift engine reads it (``alignment.engine.DriftInput``), as of a moment.
+
+Everything comes from what is stored before ``as_of`` and nothing at or after it, so a cycle read as of
+a past moment is what the engine would have seen then:
+
+- activity: three aggregate queries over the signals (per key result, person and day; per person and
+  day, every signal once whether linked or not; per person, day and theme for the signals linked to no
+  key result), summed into cycle weeks here;
+- goals: each objective and key result as its first history row shows it, then every later history row
+  that changed a field the engine reads, as a dated change (``ref`` is the history row); alignment
+  reviews are the history rows the goal services write when an owner re-confirms; key result values are
+  the history rows that recorded progress (check-in values go through the same service, so they are
+  there too, with their author);
+- check-in statuses: the history of each submitted check-in's key result updates;
+- KPIs: thresholds and tags as of the moment, readings before it;
+- dependencies: blocked intervals rebuilt from Jira link signals (and the stored ``blocked_by`` for links
+  no changelog showed), ended by the link's removal or the blocker's move to a done status.
+
+Weeks: week ``n`` covers ``[start + 7(n-1) days, start + 7n days)`` from 00:00 UTC on the cycle's start,
+so a signal's week is ``floor((occurred_at - start) / 7 days) + 1``. Days are taken in UTC, which keeps
+whole days inside one week.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.db.models import Count, DateField, Exists, F, Func, IntegerField, OuterRef, Q, Sum, Value
+from django.db.models.fields.json import KT
+
+from alignment.engine import (
+    AlignmentReview,
+    CheckInStatus,
+    DependencyLink,
+    DriftInput,
+    GoalChange,
+    KeyResultField,
+    KeyResultInput,
+    KeyResultWeek,
+    KPIInput,
+    KPIReading,
+    ObjectiveField,
+    ObjectiveInput,
+    Person,
+    PersonWeek,
+    Team,
+    Theme,
+    ThemeWeek,
+    ValueUpdate,
+)
+from alignment.engine import Cycle as EngineCycle
+from alignment.engine.inputs import GoalValue
+from goals.models import (
+    KPI,
+    CheckIn,
+    CheckInKeyResultUpdate,
+    Cycle,
+    KeyResult,
+    KeyResultContributor,
+    KPIObjectiveTag,
+    Objective,
+)
+from goals.models import KPIReading as KPIReadingRow
+from goals.services import ALIGNMENT_CONFIRMED_REASON
+from okrsignal.models import Membership, Organization
+from okrsignal.models import Team as TeamRow
+from okrsignal.tenancy import tenant_context
+from signals_ingest.models import (
+    ExecutionSignal,
+    ExternalIdentity,
+    Integration,
+    Provider,
+    SignalKeyResult,
+    SignalKind,
+    WorkItem,
+)
+
+# Objective and key result fields the engine reads, by the history column that holds them.
+OBJECTIVE_FIELDS = {
+    "title": ObjectiveField.TITLE,
+    "description": ObjectiveField.DESCRIPTION,
+    "parent_id": ObjectiveField.PARENT,
+    "owner_id": ObjectiveField.OWNER,
+    "team_id": ObjectiveField.TEAM,
+    "state": ObjectiveField.STATE,
+    "type": ObjectiveField.TYPE,
+}
+KEY_RESULT_FIELDS = {
+    "title": KeyResultField.TITLE,
+    "target": KeyResultField.TARGET,
+    "baseline": KeyResultField.BASELINE,
+    "owner_id": KeyResultField.OWNER,
+    "parent_key_result_id": KeyResultField.PARENT_KEY_RESULT,
+}
+# Every column a goal edit (not a progress record) can change: a history row that changed none of these
+# but carries a value recorded the key result's progress.
+KEY_RESULT_DEFINITION = (
+    "title",
+    "unit",
+    "baseline",
+    "target",
+    "direction",
+    "owner_id",
+    "parent_key_result_id",
+    "weight",
+    "objective_id",
+)
+# Jira status names that close an issue whatever a site calls its statuses, besides the ones stored work
+# items show in the "done" category.
+DONE_STATUS_NAMES = {"done", "closed", "resolved"}
+
+
+def drift_input(organization: Organization, cycle: Cycle, *, as_of: datetime) -> DriftInput:
+    """What the engine reads about ``cycle`` of ``organization``, from what was stored before ``as_of``."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware.")
+    with tenant_context(organization):
+        if cycle.organization_id != organization.pk:
+            raise ValueError("The cycle belongs to another organisation.")
+        return _Reader(cycle, as_of).read()
+
+
+def cycle_of(cycle: Cycle) -> EngineCycle:
+    return EngineCycle(start=cycle.start, end=cycle.end)
+
+
+@dataclass(frozen=True)
+class _Activity:
+    key_result_weeks: tuple[KeyResultWeek, ...]
+    person_weeks: tuple[PersonWeek, ...]
+    theme_weeks: tuple[ThemeWeek, ...]
+    themes: tuple[Theme, ...]
+
+
+class _Reader:
+    def __init__(self, cycle: Cycle, as_of: datetime) -> None:
+        self.cycle = cycle
+        self.as_of = as_of
+        self.engine_cycle = cycle_of(cycle)
+        self.starts_at = self.engine_cycle.starts_at
+        # Activity counts up to the end of the last scored week at most.
+        self.activity_until = min(as_of, self.engine_cycle.week_start(self.engine_cycle.week_count + 1))
+        self.person_of_user: dict[int, int] = {}
+        self.team_of_person: dict[int, int | None] = {}
+
+    def read(self) -> DriftInput:
+        people = self.people()
+        teams = tuple(
+            Team(id=pk, name=name, parent_id=parent)
+            for pk, name, parent in TeamRow.objects.values_list("id", "name", "parent_id").order_by("id")
+        )
+        objectives = self.objectives()
+        objective_ids = {objective.id for objective in objectives}
+        key_results = self.key_results(objective_ids)
+        key_result_ids = {key_result.id for key_result in key_results}
+        activity = self.activity(key_result_ids)
+        return DriftInput(
+            cycle=self.engine_cycle,
+            people=people,
+            teams=teams,
+            objectives=objectives,
+            key_results=key_results,
+            kpis=self.kpis(objective_ids),
+            checkins=self.checkins(key_result_ids),
+            dependencies=self.dependencies(key_result_ids),
+            themes=activity.themes,
+            key_result_weeks=activity.key_result_weeks,
+            person_weeks=activity.person_weeks,
+            theme_weeks=activity.theme_weeks,
+        )
+
+    # -- people -----------------------------------------------------------------------------------
+
+    def people(self) -> tuple[Person, ...]:
+        people = []
+        for pk, user_id, name, email, team_id, manager_id in Membership.objects.values_list(
+            "id", "user_id", "user__full_name", "user__email", "team_id", "manager_id"
+        ).order_by("id"):
+            self.person_of_user[user_id] = pk
+            self.team_of_person[pk] = team_id
+            people.append(Person(id=pk, name=name or email, team_id=team_id, manager_id=manager_id))
+        return tuple(people)
+
+    def person(self, user_id: int | None) -> int | None:
+        return self.person_of_user.get(user_id) if user_id is not None else None
+
+    # -- goals ------------------------------------------------------------------------------------
+
+    def objectives(self) -> tuple[ObjectiveInput, ...]:
+        ids = list(
+            Objective.objects.filter(cycle=self.cycle, created_at__lt=self.as_of).values_list("id", flat=True)
+        )
+        rows = (
+            Objective.history.filter(id__in=ids, history_date__lt=self.as_of)
+            .exclude(history_type="-")
+            .order_by("id", "history_date", "history_id")
+            .values(
+                "history_id",
+                "history_date",
+                "history_user_id",
+                "history_change_reason",
+                "id",
+                "level",
+                "weight",
+                "created_at",
+                *OBJECTIVE_FIELDS,
+            )
+        )
+        objectives = []
+        for history in _grouped(rows, "id").values():
+            first, later = history[0], history[1:]
+            changes: list[GoalChange] = []
+            reviews: list[AlignmentReview] = []
+            previous = first
+            for row in later:
+                by = self.person(row["history_user_id"])
+                for column, name in OBJECTIVE_FIELDS.items():
+                    if row[column] != previous[column]:
+                        changes.append(
+                            GoalChange(row["history_id"], row["history_date"], name, row[column], by)
+                        )
+                if row["history_change_reason"] == ALIGNMENT_CONFIRMED_REASON:
+                    reviews.append(AlignmentReview(row["history_id"], row["history_date"], by))
+                previous = row
+            objectives.append(
+                ObjectiveInput(
+                    id=first["id"],
+                    title=first["title"],
+                    level=first["level"],
+                    created_at=min(first["created_at"], first["history_date"]),
+                    owner_id=first["owner_id"],
+                    team_id=first["team_id"],
+                    parent_id=first["parent_id"],
+                    description=first["description"],
+                    type=first["type"],
+                    state=first["state"],
+                    weight=history[-1]["weight"],
+                    changes=tuple(changes),
+                    reviews=tuple(reviews),
+                )
+            )
+        return tuple(objectives)
+
+    def key_results(self, objective_ids: set[int]) -> tuple[KeyResultInput, ...]:
+        ids = list(
+            KeyResult.objects.filter(objective_id__in=objective_ids, created_at__lt=self.as_of).values_list(
+                "id", flat=True
+            )
+        )
+        rows = (
+            KeyResult.history.filter(id__in=ids, history_date__lt=self.as_of)
+            .exclude(history_type="-")
+            .order_by("id", "history_date", "history_id")
+            .values(
+                "history_id",
+                "history_date",
+                "history_type",
+                "history_user_id",
+                "id",
+                "created_at",
+                "current_value",
+                *KEY_RESULT_DEFINITION,
+            )
+        )
+        contributors = self.contributor_history(ids)
+        key_results = []
+        for history in _grouped(rows, "id").values():
+            first, later = history[0], history[1:]
+            if first["objective_id"] not in objective_ids:
+                continue
+            created_at = min(first["created_at"], first["history_date"])
+            changes: list[GoalChange] = []
+            values: list[ValueUpdate] = []
+            if first["current_value"] is not None:
+                values.append(
+                    ValueUpdate(
+                        first["history_id"],
+                        first["history_date"],
+                        first["current_value"],
+                        self.person(first["history_user_id"]),
+                    )
+                )
+            previous = first
+            for row in later:
+                by = self.person(row["history_user_id"])
+                for column, name in KEY_RESULT_FIELDS.items():
+                    if row[column] != previous[column]:
+                        changes.append(
+                            GoalChange(row["history_id"], row["history_date"], name, row[column], by)
+                        )
+                edited = any(row[column] != previous[column] for column in KEY_RESULT_DEFINITION)
+                value = row["current_value"]
+                if value is not None and (not edited or value != previous["current_value"]):
+                    values.append(ValueUpdate(row["history_id"], row["history_date"], value, by))
+                previous = row
+            initial, contributor_changes = _contributor_sets(contributors.get(first["id"], []), created_at)
+            key_results.append(
+                KeyResultInput(
+                    id=first["id"],
+                    objective_id=first["objective_id"],
+                    title=first["title"],
+                    baseline=first["baseline"],
+                    target=first["target"],
+                    created_at=created_at,
+                    direction=first["direction"],
+                    owner_id=first["owner_id"],
+                    contributor_ids=initial,
+                    parent_key_result_id=first["parent_key_result_id"],
+                    weight=history[-1]["weight"],
+                    changes=tuple(changes) + tuple(contributor_changes),
+                    value_updates=tuple(values),
+                )
+            )
+        return tuple(key_results)
+
+    def contributor_history(self, key_result_ids: list[int]) -> dict[int, list[_ContributorEdit]]:
+        edits: dict[int, list[_ContributorEdit]] = defaultdict(list)
+        for row in (
+            KeyResultContributor.history.filter(key_result_id__in=key_result_ids, history_date__lt=self.as_of)
+            .order_by("history_date", "history_id")
+            .values(
+                "history_id",
+                "history_date",
+                "history_type",
+                "history_user_id",
+                "key_result_id",
+                "membership_id",
+            )
+        ):
+            edits[row["key_result_id"]].append(
+                _ContributorEdit(
+                    ref=row["history_id"],
+                    at=row["history_date"],
+                    added=row["history_type"] != "-",
+                    person_id=row["membership_id"],
+                    by=self.person(row["history_user_id"]),
+                )
+            )
+        return edits
+
+    # -- check-ins and KPIs -----------------------------------------------------------------------
+
+    def checkins(self, key_result_ids: set[int]) -> tuple[CheckInStatus, ...]:
+        """Each status a submitted check-in gave, when it gave it (a check-in submitted again that changes
+        a status gives the new one from then on). A check-in's parts are kept in history from its first
+        submission: drafts never reach it."""
+        latest: dict[tuple[int, datetime], dict[str, Any]] = {}
+        for row in (
+            CheckInKeyResultUpdate.history.filter(
+                key_result_id__in=key_result_ids, history_date__lt=self.as_of
+            )
+            .exclude(history_type="-")
+            .exclude(status="")
+            .order_by("history_date", "history_id")
+            .values("history_date", "id", "check_in_id", "key_result_id", "status")
+        ):
+            # Saving the recorded value writes a second history row at the same moment: one statement.
+            latest[(row["id"], row["history_date"])] = row
+        authors = dict(
+            CheckIn.objects.filter(id__in={row["check_in_id"] for row in latest.values()}).values_list(
+                "id", "membership_id"
+            )
+        )
+        return tuple(
+            CheckInStatus(
+                ref=row["id"],
+                at=row["history_date"],
+                person_id=authors[row["check_in_id"]],
+                key_result_id=row["key_result_id"],
+                status=row["status"],
+            )
+            for row in latest.values()
+            if row["check_in_id"] in authors
+        )
+
+    def kpis(self, objective_ids: set[int]) -> tuple[KPIInput, ...]:
+        tags: dict[int, set[int]] = defaultdict(set)
+        for kpi_id, objective_id, history_type in (
+            KPIObjectiveTag.history.filter(objective_id__in=objective_ids, history_date__lt=self.as_of)
+            .order_by("history_date", "history_id")
+            .values_list("kpi_id", "objective_id", "history_type")
+        ):
+            if history_type == "-":
+                tags[kpi_id].discard(objective_id)
+            else:
+                tags[kpi_id].add(objective_id)
+        tagged = {kpi_id for kpi_id, objectives in tags.items() if objectives}
+        definitions: dict[int, dict[str, Any]] = {}
+        for row in (
+            KPI.history.filter(id__in=tagged, history_date__lt=self.as_of)
+            .exclude(history_type="-")
+            .order_by("history_date", "history_id")
+            .values("id", "name", "direction", "green", "red")
+        ):
+            definitions[row["id"]] = row
+        readings: dict[int, list[KPIReading]] = defaultdict(list)
+        for pk, kpi_id, recorded_at, value in (
+            KPIReadingRow.objects.filter(kpi_id__in=tagged, recorded_at__lt=self.as_of)
+            .order_by("recorded_at", "id")
+            .values_list("id", "kpi_id", "recorded_at", "value")
+        ):
+            readings[kpi_id].append(KPIReading(ref=pk, at=recorded_at, value=value))
+        return tuple(
+            KPIInput(
+                id=kpi_id,
+                name=row["name"],
+                direction=row["direction"],
+                green=row["green"],
+                red=row["red"],
+                objective_ids=frozenset(tags[kpi_id]),
+                readings=tuple(readings[kpi_id]),
+            )
+            for kpi_id, row in sorted(definitions.items())
+        )
+
+    # -- activity ---------------------------------------------------------------------------------
+
+    def week(self, day: date) -> int:
+        return (day - self.cycle.start).days // 7 + 1
+
+    def activity(self, key_result_ids: set[int]) -> _Activity:
+        window = Q(occurred_at__gte=self.starts_at, occurred_at__lt=self.activity_until)
+        # Summed by cycle week in the database: one row per key result, person and week rather than per
+        # day. Signals are grouped by their actor (an identity) and each identity's person is looked up
+        # here: a join per signal cost more than the sums themselves.
+        week = _CycleWeek("occurred_at", start=self.cycle.start)
+        person_of_identity = dict(
+            ExternalIdentity.objects.filter(membership__isnull=False).values_list("id", "membership_id")
+        )
+
+        linked: dict[tuple[int, int, int], list[float]] = defaultdict(lambda: [0.0, 0])
+        for key_result_id, person_id, week_number, weight, count in (
+            SignalKeyResult.objects.filter(
+                window, key_result_id__in=key_result_ids, actor_membership__isnull=False
+            )
+            .annotate(week=week)
+            .values("key_result_id", "actor_membership_id", "week")
+            .annotate(weight=Sum("weight"), count=Count("id"))
+            .values_list("key_result_id", "actor_membership_id", "week", "weight", "count")
+            .order_by()
+        ):
+            sums = linked[(key_result_id, person_id, week_number)]
+            sums[0] += weight
+            sums[1] += count
+
+        totals: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0])
+        for actor_id, week_number, weight, count in (
+            ExecutionSignal.objects.filter(window, actor__isnull=False)
+            .annotate(week=week)
+            .values("actor_id", "week")
+            .annotate(weight=Sum("weight"), count=Count("id"))
+            .values_list("actor_id", "week", "weight", "count")
+            .order_by()
+        ):
+            actor_person = person_of_identity.get(actor_id)
+            if actor_person is None:
+                continue
+            sums = totals[(actor_person, week_number)]
+            sums[0] += weight
+            sums[1] += count
+
+        # Linked means counted toward a key result that existed at the moment: work that a goal added
+        # later took over was still unlinked work before it.
+        # (The goals are named by id, not joined: right after a bulk load the planner's statistics are
+        # stale and a join here made it scan every link once per signal.)
+        existing = KeyResult.objects.filter(created_at__lt=self.as_of).values_list("id", flat=True)
+        counted = SignalKeyResult.objects.filter(signal_id=OuterRef("pk"), key_result_id__in=list(existing))
+        themes = _ThemeNamer()
+        unlinked: dict[tuple[int, int, str], list[float]] = defaultdict(lambda: [0.0, 0])
+        for group in (
+            ExecutionSignal.objects.filter(window, actor__isnull=False)
+            .exclude(Exists(counted))
+            .annotate(
+                week=week,
+                epic=KT("match_context__0__epic__0"),
+                project=KT("match_context__0__project__0"),
+                channel=KT("match_context__0__channel__0"),
+                pipeline=KT("match_context__0__pipeline__0"),
+            )
+            .values("actor_id", "week", "provider", "epic", "project", "channel", "pipeline")
+            .annotate(weight=Sum("weight"), count=Count("id"))
+            .order_by()
+        ):
+            group_person = person_of_identity.get(group["actor_id"])
+            if group_person is None:
+                continue
+            theme_id = themes.theme_id(group)
+            sums = unlinked[(group_person, group["week"], theme_id)]
+            sums[0] += group["weight"]
+            sums[1] += group["count"]
+
+        return _Activity(
+            key_result_weeks=tuple(
+                KeyResultWeek(key_result_id, person_id, week, round(weight, 6), int(count))
+                for (key_result_id, person_id, week), (weight, count) in sorted(linked.items())
+            ),
+            person_weeks=tuple(
+                PersonWeek(person_id, week, round(weight, 6), int(count))
+                for (person_id, week), (weight, count) in sorted(totals.items())
+            ),
+            theme_weeks=tuple(
+                ThemeWeek(person_id, week, theme_id, round(weight, 6), int(count))
+                for (person_id, week, theme_id), (weight, count) in sorted(unlinked.items())
+            ),
+            themes=themes.themes(),
+        )
+
+    # -- dependencies -----------------------------------------------------------------------------
+
+    def dependencies(self, key_result_ids: set[int]) -> tuple[DependencyLink, ...]:
+        intervals = self.blocked_intervals()
+        if not intervals:
+            return ()
+        blocked_ids = {interval.item_id for interval in intervals}
+        goals_of_item: dict[int, set[int]] = defaultdict(set)
+        for work_item_id, key_result_id in (
+            SignalKeyResult.objects.filter(
+                signal__work_item_id__in=blocked_ids,
+                key_result_id__in=key_result_ids,
+                occurred_at__lt=self.as_of,
+            )
+            .values_list("signal__work_item_id", "key_result_id")
+            .distinct()
+        ):
+            goals_of_item[work_item_id].add(key_result_id)
+        if not goals_of_item:
+            return ()
+        items = {
+            pk: (key, title)
+            for pk, key, title in WorkItem.objects.filter(id__in=blocked_ids).values_list(
+                "id", "key", "title"
+            )
+        }
+        blockers = _Blockers(
+            {interval.blocker_key for interval in intervals},
+            as_of=self.as_of,
+            team_of_person=self.team_of_person,
+        )
+        links = []
+        for interval in intervals:
+            item_key, item_title = items.get(interval.item_id, ("", ""))
+            unblocked_at = blockers.unblocked_at(interval.blocker_key, interval.since, interval.removed_at)
+            for key_result_id in sorted(goals_of_item.get(interval.item_id, ())):
+                links.append(
+                    DependencyLink(
+                        ref=interval.item_id,
+                        key_result_id=key_result_id,
+                        item_key=item_key,
+                        blocker_key=interval.blocker_key,
+                        blocked_since=interval.since,
+                        blocker_team_id=blockers.team(interval.blocker_key),
+                        unblocked_at=unblocked_at,
+                        item_title=item_title,
+                        blocker_title=blockers.title(interval.blocker_key),
+                    )
+                )
+        return tuple(links)
+
+    def blocked_intervals(self) -> list[_BlockedInterval]:
+        """Each stretch of time a Jira issue was blocked by another, from the link changes Jira reported;
+        a blocker the issue's links show with no change reported blocks from the time it was first seen."""
+        intervals: list[_BlockedInterval] = []
+        open_since: dict[tuple[int, str], datetime] = {}
+        seen: set[tuple[int, str]] = set()
+        for work_item_id, occurred_at, attributes in (
+            ExecutionSignal.objects.filter(
+                provider=Provider.JIRA, kind=SignalKind.LINK, occurred_at__lt=self.as_of
+            )
+            .order_by("occurred_at", "id")
+            .values_list("work_item_id", "occurred_at", "attributes")
+        ):
+            other = str((attributes or {}).get("linked") or "")
+            if not other:
+                continue
+            pair = (work_item_id, other)
+            if (attributes or {}).get("blocked_by"):
+                seen.add(pair)
+                open_since.setdefault(pair, occurred_at)
+            elif pair in open_since:
+                intervals.append(_BlockedInterval(work_item_id, other, open_since.pop(pair), occurred_at))
+        for (work_item_id, other), since in open_since.items():
+            intervals.append(_BlockedInterval(work_item_id, other, since, None))
+        for work_item_id, blocked_by in WorkItem.objects.filter(
+            provider=Provider.JIRA, attributes__has_key="blocked_by"
+        ).values_list("id", "attributes__blocked_by"):
+            for entry in blocked_by if isinstance(blocked_by, list) else []:
+                if not isinstance(entry, Mapping) or not entry.get("key"):
+                    continue
+                key = str(entry["key"])
+                first_seen = _parse_moment(entry.get("since"))
+                if (work_item_id, key) in seen or first_seen is None or first_seen >= self.as_of:
+                    continue
+                intervals.append(_BlockedInterval(work_item_id, key, first_seen, None))
+        return intervals
+
+
+class _CycleWeek(Func):
+    """The cycle week a moment falls in, computed by the database: week 1 starts at 00:00 UTC on the
+    cycle's first day, and a moment counts on its UTC day (as ``_Reader.week`` counts a day)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, moment: str, *, start: date) -> None:
+        super().__init__(F(moment), Value(start, output_field=DateField()))
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        moment_sql, moment_params = compiler.compile(self.source_expressions[0])
+        start_sql, start_params = compiler.compile(self.source_expressions[1])
+        if connection.vendor == "postgresql":
+            sql = f"((({moment_sql}) AT TIME ZONE 'UTC')::date - ({start_sql})::date) / 7 + 1"
+        else:
+            # SQLite keeps moments as UTC text: date() is the UTC day.
+            sql = f"CAST((julianday(date({moment_sql})) - julianday({start_sql})) / 7 AS INTEGER) + 1"
+        return sql, [*moment_params, *start_params]
+
+
+@dataclass(frozen=True)
+class _ContributorEdit:
+    ref: int
+    at: datetime
+    added: bool
+    person_id: int
+    by: int | None
+
+
+@dataclass(frozen=True)
+class _BlockedInterval:
+    item_id: int
+    blocker_key: str
+    since: datetime
+    removed_at: datetime | None
+
+
+def _grouped(rows: Iterable[dict[str, Any]], key: str) -> dict[Any, list[dict[str, Any]]]:
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row[key], []).append(row)
+    return groups
+
+
+def _contributor_sets(
+    edits: list[_ContributorEdit], created_at: datetime
+) -> tuple[frozenset[int], list[GoalChange]]:
+    """The contributors a key result was created with, and each later change as the whole new set (the
+    edits made at one moment are one change)."""
+    current: set[int] = set()
+    changes: list[GoalChange] = []
+    by_moment: dict[datetime, list[_ContributorEdit]] = {}
+    for edit in edits:
+        by_moment.setdefault(edit.at, []).append(edit)
+    initial: frozenset[int] = frozenset()
+    for moment in sorted(by_moment):
+        group = by_moment[moment]
+        for edit in group:
+            if edit.added:
+                current.add(edit.person_id)
+            else:
+                current.discard(edit.person_id)
+        if moment <= created_at:
+            initial = frozenset(current)
+        else:
+            value: GoalValue = frozenset(current)
+            changes.append(
+                GoalChange(group[-1].ref, moment, KeyResultField.CONTRIBUTORS, value, group[-1].by)
+            )
+    return initial, changes
+
+
+def _parse_moment(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class _ThemeNamer:
+    """Names unlinked work by what a person would recognise: the Jira epic (with its title) or else the
+    project, the Slack channel, the HubSpot pipeline."""
+
+    def __init__(self) -> None:
+        self._themes: dict[str, tuple[str, str, str]] = {}  # id -> (source, kind, key)
+
+    def theme_id(self, row: Mapping[str, Any]) -> str:
+        provider = row["provider"]
+        if provider == Provider.JIRA:
+            if row["epic"]:
+                return self._add(f"jira:{row['epic']}", "jira", "epic", row["epic"])
+            if row["project"]:
+                return self._add(f"jira:project:{row['project']}", "jira", "project", row["project"])
+            return self._add("jira:other", "jira", "issues", "without a project")
+        if provider == Provider.SLACK and row["channel"]:
+            return self._add(f"slack:{row['channel']}", "slack", "channel", row["channel"])
+        if provider == Provider.HUBSPOT and row["pipeline"]:
+            return self._add(f"hubspot:{row['pipeline']}", "hubspot", "pipeline", row["pipeline"])
+        return self._add(f"{provider}:other", provider, "activity", "outside any deal or channel")
+
+    def _add(self, theme_id: str, source: str, kind: str, key: str) -> str:
+        self._themes.setdefault(theme_id, (source, kind, key))
+        return theme_id
+
+    def themes(self) -> tuple[Theme, ...]:
+        epics = [key for source, kind, key in self._themes.values() if kind == "epic"]
+        epic_titles = dict(
+            WorkItem.objects.filter(provider=Provider.JIRA, key__in=epics).values_list("key", "title")
+        )
+        channel_names: dict[str, str] = {}
+        slack = Integration.objects.filter(provider=Provider.SLACK).values_list("settings", flat=True).first()
+        for channel in (slack or {}).get("channels") or []:
+            if isinstance(channel, Mapping) and channel.get("id") and channel.get("name"):
+                channel_names[str(channel["id"])] = str(channel["name"])
+        themes = []
+        for theme_id, (source, kind, key) in sorted(self._themes.items()):
+            if kind == "epic":
+                themes.append(Theme(theme_id, source, kind, key, epic_titles.get(key, "")))
+            elif kind == "channel":
+                themes.append(Theme(theme_id, source, kind, channel_names.get(key, key)))
+            else:
+                themes.append(Theme(theme_id, source, kind, key))
+        return tuple(themes)
+
+
+class _Blockers:
+    """What the engine needs of the issues that block others, as of the moment: whose team owns each
+    (its assignee's then), and when it reached a done status."""
+
+    def __init__(self, keys: set[str], *, as_of: datetime, team_of_person: Mapping[int, int | None]) -> None:
+        rows = list(
+            WorkItem.objects.filter(provider=Provider.JIRA, key__in=keys).values_list(
+                "id", "key", "title", "assignee__external_id"
+            )
+        )
+        self._titles = {key: title for _pk, key, title, _assignee in rows}
+        ids = {pk: key for pk, key, _title, _assignee in rows}
+        current_assignee = {key: assignee for _pk, key, _title, assignee in rows}
+        done_names = {name.casefold() for name in DONE_STATUS_NAMES}
+        done_names |= {
+            str(name).casefold()
+            for name in WorkItem.objects.filter(provider=Provider.JIRA, attributes__status_category="done")
+            .values_list("status", flat=True)
+            .distinct()
+            if name
+        }
+        self._transitions: dict[str, list[tuple[datetime, bool]]] = defaultdict(list)
+        assignments: dict[str, list[tuple[datetime, Any, Any]]] = defaultdict(list)
+        for work_item_id, kind, occurred_at, attributes in (
+            ExecutionSignal.objects.filter(
+                work_item_id__in=ids, kind__in=[SignalKind.TRANSITION, SignalKind.ASSIGNMENT]
+            )
+            .order_by("occurred_at", "id")
+            .values_list("work_item_id", "kind", "occurred_at", "attributes")
+        ):
+            attributes = attributes or {}
+            if kind == SignalKind.TRANSITION:
+                if occurred_at < as_of:
+                    done = str(attributes.get("to") or "").casefold() in done_names
+                    self._transitions[ids[work_item_id]].append((occurred_at, done))
+            else:
+                assignments[ids[work_item_id]].append(
+                    (occurred_at, attributes.get("from"), attributes.get("to"))
+                )
+        membership_of_account = dict(
+            ExternalIdentity.objects.filter(provider=Provider.JIRA, membership__isnull=False).values_list(
+                "external_id", "membership_id"
+            )
+        )
+        self._teams: dict[str, int | None] = {}
+        for key in keys:
+            account = _assignee_as_of(assignments.get(key, []), current_assignee.get(key), as_of)
+            person = membership_of_account.get(str(account)) if account else None
+            self._teams[key] = team_of_person.get(person) if person is not None else None
+
+    def title(self, key: str) -> str:
+        return self._titles.get(key, "")
+
+    def team(self, key: str) -> int | None:
+        return self._teams.get(key)
+
+    def unblocked_at(self, key: str, since: datetime, removed_at: datetime | None) -> datetime | None:
+        """When the block ended: the link's removal or the blocker's move to done, whichever came first
+        (a blocker already done when the link was made never blocked)."""
+        ends = [removed_at] if removed_at is not None else []
+        done_before = False
+        for moment, done in self._transitions.get(key, []):
+            if moment < since:
+                done_before = done
+            elif done:
+                ends.append(moment)
+                break
+        if done_before:
+            return since
+        return min(ends) if ends else None
+
+
+def _assignee_as_of(
+    assignments: list[tuple[datetime, Any, Any]], current: str | None, as_of: datetime
+) -> Any:
+    """Who was assigned at ``as_of``: the last assignment before it, else who the first later one
+    replaced, else whoever is assigned now."""
+    before = [to for moment, _from, to in assignments if moment < as_of]
+    if before:
+        return before[-1]
+    after = [from_ for moment, from_, _to in assignments if moment >= as_of]
+    if after:
+        return after[0]
+    return current
