@@ -176,18 +176,7 @@ class InvitationAcceptView(View):
 
 
 # --- The organisation -------------------------------------------------------------------------------
-
-
-class OrganizationHomeView(OrganizationViewMixin, TemplateView):
-    template_name = "okrsignal/organization_home.html"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {
-            **super().get_context_data(**kwargs),
-            "summary": selectors.organization_summary(),
-            "teams": selectors.team_tree(),
-            "report_count": len(report_ids(self.membership)),
-        }
+# Its home page is the leader dashboard (``alignment.views.LeaderDashboardView``).
 
 
 class PeopleView(OrganizationViewMixin, TemplateView):

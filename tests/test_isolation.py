@@ -36,6 +36,7 @@ from signals_ingest import services as ingest_services
 from signals_ingest.models import ExternalIdentity, MappingRule
 from tests.checkin_factories import make_check_in_data
 from tests.conftest import client_for
+from tests.drift_factories import make_drift_data
 from tests.factories import OrgWorld, make_organization
 from tests.goal_factories import make_goal_data
 from tests.ingest_factories import connect as ingest_connect
@@ -68,6 +69,7 @@ class Victim:
     goals: dict[str, Any]
     check_ins: dict[str, Any]
     integrations: dict[str, Any]
+    drift: dict[str, Any]
     api_token: ApiToken
 
     @property
@@ -108,6 +110,7 @@ def build_victim(name: str = f"Victim {SENTINEL}", slug: str = "victim-organisat
         goals = make_goal_data(world)
         check_ins = make_check_in_data(world, goals)
         integrations = make_victim_integrations(world, goals)
+        drift = make_drift_data(world, goals)
         api_token, _raw = api_token_create(created_by=world.admin, name=f"{name} integration", scope="write")
     return Victim(
         world=world,
@@ -116,6 +119,7 @@ def build_victim(name: str = f"Victim {SENTINEL}", slug: str = "victim-organisat
         goals=goals,
         check_ins=check_ins,
         integrations=integrations,
+        drift=drift,
         api_token=api_token,
     )
 
@@ -148,6 +152,7 @@ VICTIM_VALUES: dict[str, Callable[[Victim], object]] = {
     "slack_integration_id": lambda victim: victim.integrations["slack"].pk,
     "rule_id": lambda victim: victim.integrations["rule"].pk,
     "identity_id": lambda victim: victim.integrations["identity"].pk,
+    "finding_id": lambda victim: victim.drift["finding"].pk,
 }
 
 WEBHOOK_SKIP_REASON = (
