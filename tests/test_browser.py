@@ -6,20 +6,19 @@ Every page visited must run without console errors or Content-Security-Policy vi
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections.abc import Callable
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from okrsignal.management.commands.create_demo import DEMO_PASSWORD
 from tests.browser import allow_console_error, assert_accessible, screenshot
+from tests.demo_support import create_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
@@ -29,7 +28,7 @@ INVITATION_LINK = re.compile(r"https?://\S+/join/\S+/")
 
 @pytest.fixture
 def demo(transactional_db: None) -> None:
-    call_command("create_demo", stdout=io.StringIO())
+    create_demo()
 
 
 @pytest.fixture
@@ -82,7 +81,7 @@ def test_visitor_is_sent_to_sign_in_and_lands_in_the_demo_organisation(
 
     expect(page).to_have_url(live_server.url + "/o/northwind/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Northwind Analytics")
-    expect(page.locator(".figure", has_text="active people")).to_contain_text("11")
+    expect(page.locator(".figure", has_text="active people")).to_contain_text("18")
     screenshot(page, "northwind-overview")
     assert_accessible(page)
 

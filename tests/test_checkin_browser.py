@@ -7,17 +7,16 @@ error or Content-Security-Policy violation.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from okrsignal.management.commands.create_demo import DEMO_PASSWORD
 from tests.browser import assert_accessible, screenshot
+from tests.demo_support import create_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
@@ -32,7 +31,7 @@ REPLY = "I'll ask Platform for a DBA slot on Tuesday. Can you write up the failo
 
 @pytest.fixture
 def demo(transactional_db: None) -> None:
-    call_command("create_demo", stdout=io.StringIO())
+    create_demo()
 
 
 def sign_in(page: Page, live_server: LiveServer, email: str) -> None:
@@ -76,26 +75,28 @@ def test_an_employee_checks_in_and_their_manager_answers_from_the_inbox(
     # The draft has saved itself on the way.
     expect(ravi.locator("#autosave-status")).to_contain_text(re.compile(r"Saved \d\d:\d\d"))
 
-    # A third outcome, not linked yet: the submission is refused, with the message on it, and nothing lost.
-    ravi.get_by_label("Outcome 3", exact=True).fill(OUTCOME)
+    # Last week's three outcomes are carried over. A fourth, not linked yet: the submission is refused, with
+    # the message on it, and nothing lost.
+    ravi.get_by_text("Add a fourth or fifth outcome").click()
+    ravi.get_by_label("Outcome 4", exact=True).fill(OUTCOME)
     ravi.get_by_role("button", name="Submit check-in").click()
     summary = ravi.get_by_role("alert")
     expect(summary).to_contain_text("1 thing to fix before it can be submitted")
-    expect(summary).to_contain_text("Outcome 3: Link it to a key result, or mark it unlinked.")
-    expect(ravi.get_by_label("Outcome 3", exact=True)).to_have_value(OUTCOME)
+    expect(summary).to_contain_text("Outcome 4: Link it to a key result, or mark it unlinked.")
+    expect(ravi.get_by_label("Outcome 4", exact=True)).to_have_value(OUTCOME)
     expect(ravi.get_by_role("textbox", name="Blockers")).to_have_value(BLOCKER)
     expect(own.get_by_role("radio", name="Blocked")).to_be_checked()
     check(ravi, "checkin-form-refused")
 
     # Linked to a key result found by typing part of its title, with its line of sight.
     summary.get_by_role("link").click()
-    ravi.get_by_label("Search key results for outcome 3").press_sequentially("import succ", delay=40)
+    ravi.get_by_label("Search key results for outcome 4").press_sequentially("import succ", delay=40)
     # Both words must match: only the import success rate is left.
-    expect(ravi.locator("#priority-3-options .kr-option")).to_have_count(1)
-    found = ravi.locator("#priority-3-options").get_by_label(re.compile(re.escape(FOUND_KEY_RESULT)))
+    expect(ravi.locator("#priority-4-options .kr-option")).to_have_count(1)
+    found = ravi.locator("#priority-4-options").get_by_label(re.compile(re.escape(FOUND_KEY_RESULT)))
     found.check()
-    expect(ravi.locator("#priority-3-options")).to_contain_text(
-        "rolls up to Activation squad's 'Cut enterprise setup time with SSO and data import', "
+    expect(ravi.locator("#priority-4-options")).to_contain_text(
+        "rolls up to Data's 'Make enterprise data import reliable', "
         "which serves the company objective 'Make enterprise onboarding effortless'."
     )
     expect(ravi.locator("#autosave-status")).to_contain_text(re.compile(r"Saved \d\d:\d\d"))

@@ -3,21 +3,17 @@ result progress, replies, "discussed", pulse answers and reminders recorded once
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.core.management import call_command
 
 from goals import checkins
 from goals.checkins import KeyResultUpdateEntry, PriorityEntry
 from goals.models import (
     CheckIn,
-    CheckInKeyResultUpdate,
     CheckInPriority,
-    CheckInReply,
     KeyResult,
     KeyResultStatus,
     PulseAnswer,
@@ -25,7 +21,6 @@ from goals.models import (
     ReminderKind,
 )
 from goals.validation import GoalValidationError
-from okrsignal.models import Organization
 from okrsignal.tenancy import TenantMismatch, tenant_context
 from tests.checkin_factories import FRIDAY, WEEK, make_check_in_goals
 from tests.factories import OrgWorld
@@ -526,25 +521,3 @@ def test_a_reminder_is_recorded_once(acme: OrgWorld) -> None:
         assert checkins.check_in_reminder_record(
             membership=acme.report, week=WEEK, kind=ReminderKind.BEFORE, channel=ReminderChannel.EMAIL
         )
-
-
-# --- The demo ---------------------------------------------------------------------------------------
-
-
-def test_the_demo_organisation_has_weeks_of_check_ins(db: None) -> None:
-    call_command("create_demo", stdout=io.StringIO())
-    organization = Organization.objects.get(slug="northwind")
-    with tenant_context(organization):
-        submitted = CheckIn.objects.filter(state="submitted")
-        assert submitted.values("week").distinct().count() == 4
-        assert submitted.values("membership").distinct().count() >= 8
-        assert CheckInPriority.objects.filter(unlinked=True).exists()
-        assert CheckInPriority.objects.filter(key_result__isnull=False).exists()
-        statuses = set(CheckInKeyResultUpdate.objects.values_list("status", flat=True))
-        assert statuses == {"on_track", "at_risk", "blocked"}
-        assert submitted.exclude(blockers="").exists()
-        assert CheckInReply.objects.count() >= 10
-        assert PulseAnswer.objects.filter(check_in__isnull=False).count() >= 20
-        # Values given in check-ins went into the key results' history.
-        dashboards = KeyResult.objects.get(title__startswith="p95 dashboard load")
-        assert dashboards.current_value == 2.7

@@ -7,30 +7,29 @@ swaps and the server-rendered charts are checked to need no inline script or sty
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from okrsignal.management.commands.create_demo import DEMO_PASSWORD
 from tests.browser import assert_accessible, screenshot
+from tests.demo_support import create_demo
 from tests.factories import PASSWORD, make_organization
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
 MANAGER = "priya@northwind.test"  # Priya Nair, who leads the Activation squad
 ADMIN = "amara@northwind.test"
-PARENT = "Cut enterprise setup time with SSO and data import"
+PARENT = "Cut enterprise setup time"
 NEW_OBJECTIVE = "Move invoicing to a different billing provider"
 NEW_KEY_RESULT = "Invoices sent through the billing provider from 0% to 100%"
 
 
 @pytest.fixture
 def demo(transactional_db: None) -> None:
-    call_command("create_demo", stdout=io.StringIO())
+    create_demo()
 
 
 def sign_in(page: Page, live_server: LiveServer, email: str) -> None:
@@ -78,7 +77,7 @@ def test_a_manager_adds_an_objective_through_a_relevance_warning_and_sees_it_in_
     expect(page.locator("#feedback-kr-target")).to_contain_text("The target equals the baseline")
     page.locator("#id_kr-target").fill("100")
     page.locator("#id_kr-parent_key_result").select_option(
-        label="New workspaces set up with self-serve SSO from 0% to 80%"
+        label="Enterprise workspaces activated within 14 days from 40% to 55%"
     )
     expect(page.locator("#feedback-kr-target")).to_be_empty()
     expect(page.locator("#form-status")).to_contain_text("Reasons given: ready to save")
@@ -127,7 +126,7 @@ def test_every_goal_page_reads_well_and_passes_axe(demo: None, live_server: Live
     page.go_back()
 
     page.get_by_role("navigation", name="Breadcrumbs").get_by_role("link").first.click()
-    page.get_by_role("link", name="Enterprise win rate from 18% to 25%").click()
+    page.get_by_role("link", name="Enterprise new ARR from EUR 0 to EUR 1.2M").click()
     expect(page.get_by_role("heading", name="Line of sight")).to_be_visible()
     check(page, "goals-key-result-detail")
 

@@ -72,9 +72,12 @@ The stories
     linked deals stall while the team works renewals from week 3 (``priority_shift``; the revenue objective
     then falls behind while its gross-margin KPI stays green: ``kpi_conflict``, week 4), a data KR blocked by
     platform issues since week 3 (``dependency_friction``), a team objective added without a parent in
-    week 2 (``cascade_break``), and healthy goals beside them. Because the file stops at week 7, an
-    evaluation over the whole cycle would see every goal go silent afterwards, so its ``quiet`` list is
-    empty and only findings with onsets up to week 5 are listed.
+    week 2 (``cascade_break``), and healthy goals beside them: company, team and individual objectives,
+    a company objective sharpened in week 5 whose team objectives re-confirm within two days, and a
+    dashboard engineer whose share of the guided onboarding work is an invisible ``contribution`` to
+    KR-GUIDE-1. The line-of-sight pulse is weekly; the activation squad's answers drop from week 5.
+    Because the file stops at week 7, an evaluation over the whole cycle would see every goal go silent
+    afterwards, so its ``quiet`` list is empty and only findings with onsets up to week 5 are listed.
 """
 
 from __future__ import annotations
@@ -4247,8 +4250,10 @@ def demo_quarter() -> World:
             "onto an unmapped security review for a bank prospect while its check-ins keep saying on_track. "
             "From week 3 the data team's import work waits on platform issues. In week 2 the security lead "
             "adds a team objective for the ISO audit without linking it to anything. Guided onboarding, "
-            "dashboard speed, provisioning, marketing and retention are healthy. The file ends in week 7; "
-            "load it with --relative so the quarter is in progress today."
+            "dashboard speed, provisioning, marketing, retention and three individual objectives are "
+            "healthy; in week 5 the CEO sharpens the onboarding objective and its team objectives "
+            "re-confirm within two days; the dashboard engineer's work on guided onboarding goes uncredited. "
+            "The file ends in week 7; load it with --relative so the quarter is in progress today."
         ),
         seed=5808,
         organization="Northwind Analytics",
@@ -4258,6 +4263,8 @@ def demo_quarter() -> World:
         start=date(2026, 10, 5),
         domain="northwind.test",
         until_week=7,
+        # Weekly, as the check-in asks it, so every week of the demo has line-of-sight figures.
+        pulse_every_weeks=1,
     )
     staff(
         w,
@@ -4443,6 +4450,61 @@ def demo_quarter() -> World:
         target=150,
         contributors=[],
     )
+    # Individual objectives under the team ones, drawing on the same work as the key results they serve.
+    tenants = w.objective(
+        "O-TENANTS",
+        "Make dashboards fast for our largest tenants",
+        level="individual",
+        team="activation",
+        owner="eng3",
+        parent="O-SETUP",
+    )
+    w.key_result(
+        tenants,
+        "KR-TENANTS",
+        "Enterprise tenants with a p95 under 2 s from 3 to 12",
+        owner="eng3",
+        unit="tenants",
+        baseline=3,
+        target=12,
+        parent_key_result="KR-ACT-2",
+    )
+    admins = w.objective(
+        "O-ADMINS",
+        "Learn what holds enterprise admins back in their first week",
+        level="individual",
+        team="product",
+        owner="pm1",
+        parent="O-GUIDED",
+    )
+    w.key_result(
+        admins,
+        "KR-ADMINS",
+        "Enterprise admins interviewed about their first week from 0 to 12",
+        owner="pm1",
+        unit="interviews",
+        baseline=0,
+        target=12,
+        parent_key_result="KR-GUIDE-1",
+    )
+    expand = w.objective(
+        "O-EXPAND",
+        "Turn quarterly business reviews into expansions",
+        level="individual",
+        team="sales",
+        owner="cs1",
+        parent="O-RET",
+    )
+    w.key_result(
+        expand,
+        "KR-EXPAND",
+        "Expansion proposals accepted from 0 to 8",
+        owner="cs1",
+        unit="proposals",
+        baseline=0,
+        target=8,
+        parent_key_result="KR-NRR",
+    )
     w.kpi(
         "K-MARGIN",
         "Gross margin",
@@ -4513,6 +4575,9 @@ def demo_quarter() -> World:
         w.map("slack", {"channel": w.slack.channel(channel)}, kr)
     w.map("hubspot", {"pipeline": "enterprise"}, "KR-ARR")
     w.map("hubspot", {"pipeline": "expansion"}, "KR-NRR")
+    w.map("jira", {"label": "largest-tenants"}, "KR-TENANTS")
+    w.map("slack", {"channel": w.slack.channel("admin-interviews")}, "KR-ADMINS")
+    w.map("slack", {"channel": w.slack.channel("business-reviews")}, "KR-EXPAND")
 
     guided_work = w.stream(
         "guided onboarding",
@@ -4777,6 +4842,44 @@ def demo_quarter() -> World:
         ),
         slack=SlackWork(channel="customer-health", texts=["NRR tracking at 107%.", "Two expansions signed."]),
     )
+    largest_tenants = w.stream(
+        "largest tenants",
+        key_result="KR-TENANTS",
+        priorities=["Tune the slowest enterprise tenant", "Per-tenant query budgets"],
+        jira=JiraWork(
+            project="NW",
+            labels=("largest-tenants",),
+            types=("Task", "Story"),
+            summaries=[
+                "Profile the slowest dashboards of Hanse Logistics",
+                "Per-tenant query budget",
+                "Partition the events table for Globex",
+                "Warm the cache before Monday reporting",
+            ],
+        ),
+    )
+    admin_interviews = w.stream(
+        "admin interviews",
+        key_result="KR-ADMINS",
+        priorities=["Interview two enterprise admins"],
+        slack=SlackWork(
+            channel="admin-interviews",
+            texts=[
+                "Interview notes from today are in the doc.",
+                "SSO setup came up again as the first hurdle.",
+                "Booked two more admin interviews for next week.",
+            ],
+        ),
+    )
+    business_reviews = w.stream(
+        "business reviews",
+        key_result="KR-EXPAND",
+        priorities=["Quarterly business reviews with the top accounts"],
+        slack=SlackWork(
+            channel="business-reviews",
+            texts=["QBR deck for Main Capital is ready.", "Isar Health accepted the seat proposal."],
+        ),
+    )
     ttv = w.stream(
         "time to value",
         key_result="KR-ONB-1",
@@ -4789,19 +4892,20 @@ def demo_quarter() -> World:
 
     w.allocate("ceo", weeks(1, 7), {expansion: 1, ttv: 1, enterprise: 1})
     w.allocate("cpo", weeks(1, 7), {ttv: 3, guided_work: 3})
-    w.allocate("pm1", weeks(1, 7), {guided_work: 7, ttv: 1})
+    w.allocate("pm1", weeks(1, 7), {guided_work: 6, admin_interviews: 1.5, ttv: 1})
     w.allocate("cro", weeks(1, 2), {enterprise: 7, renewals: 1})
     w.allocate("cro", weeks(3, 7), {renewals: 6, enterprise: 1.5})
     for person in ("ae1", "ae2", "ae3"):
         w.allocate(person, weeks(1, 2), {enterprise: 8.5, renewals: 0.5})
         w.allocate(person, weeks(3, 7), {renewals: 8, enterprise: 1})
-    w.allocate("cs1", weeks(1, 7), {expansion: 6, renewals: 3})
+    w.allocate("cs1", weeks(1, 7), {expansion: 5, business_reviews: 1.5, renewals: 3})
     for person in ("eng1", "eng2"):
         w.allocate(person, weeks(1, 3), {setup_work: 8, platform_chores: 1})
         w.allocate(person, weeks(4, 7), {security_review: 8, setup_work: 0.6, platform_chores: 1})
     w.allocate("eng_lead", weeks(1, 3), {setup_work: 6, speed_work: 1, platform_chores: 1})
     w.allocate("eng_lead", weeks(4, 7), {security_review: 6, setup_work: 1, platform_chores: 1})
-    w.allocate("eng3", weeks(1, 7), {speed_work: 8, platform_chores: 1})
+    # Ravi also builds the sample dashboards of guided onboarding, a goal that is not his.
+    w.allocate("eng3", weeks(1, 7), {speed_work: 5, largest_tenants: 2, guided_work: 2.5, platform_chores: 1})
     w.allocate("sec_lead", weeks(1, 7), {iso: 6, security_review: 2})
     w.allocate("data_lead", weeks(1, 7), {imports: 6, platform_chores: 1})
     w.allocate("data_eng", weeks(1, 7), {imports: 8, platform_chores: 1})
@@ -4810,6 +4914,7 @@ def demo_quarter() -> World:
     w.allocate("mkt_lead", weeks(1, 7), {campaigns: 8})
     w.away("ae2", [5])
     w.away("sre1", [6])
+    w.pulse_range("activation", 2, 4, from_week=5)  # the squad no longer sees how its work serves the goals
 
     # Week 2: the security lead writes down an objective linked to nothing.
     w.objective_add(
@@ -4900,6 +5005,9 @@ def demo_quarter() -> World:
     w.progress("KR-ACT-2", by="eng3", fraction=on_pace(1.08), decimals=2)
     w.progress("KR-PLAT-1", by="plat_lead", fraction=on_pace(1.08))
     w.progress("KR-MKT-1", by="mkt_lead", fraction=on_pace(1.05), decimals=0)
+    w.progress("KR-TENANTS", by="eng3", fraction=on_pace(1.08), decimals=0)
+    w.progress("KR-ADMINS", by="pm1", fraction=on_pace(1.05), decimals=0)
+    w.progress("KR-EXPAND", by="cs1", fraction=on_pace(1.1), decimals=0)
     w.kpi_readings("K-MARGIN", lambda week: 76 + week % 3, decimals=0)
     w.kpi_note("K-MARGIN", 4, "Margin holding at 77%; renewals are profitable.", "O-REV")
     w.kpi_readings("K-CHURN", lambda week: 0.8 + 0.05 * (week % 3), decimals=2)
@@ -4912,6 +5020,20 @@ def demo_quarter() -> World:
         ("O-MKT", "mkt_lead"),
     ]:
         w.review(w.moment(1, 1, 11, owner), objective, owner)
+    # Week 5: the CEO sharpens what "effortless" means; each team objective under it re-confirms.
+    w.objective_change(
+        w.moment(5, 1, 9, "ceo"),
+        "O-ONB",
+        "ceo",
+        description="New enterprise workspaces share their first dashboard within three days.",
+    )
+    for objective, owner, day in [
+        ("O-GUIDED", "cpo", 1),
+        ("O-SETUP", "eng_lead", 2),
+        ("O-DATA", "data_lead", 2),
+        ("O-PLAT", "plat_lead", 3),
+    ]:
+        w.review(w.moment(5, day, 15, owner), objective, owner)
 
     w.finding("cascade_break", "O-SEC", 2)
     w.finding("priority_shift", "KR-ARR", 3)
@@ -4919,6 +5041,7 @@ def demo_quarter() -> World:
     w.finding("kpi_conflict", "O-REV", 4)
     w.finding("priority_shift", "KR-ACT-1", 4)
     w.finding("status_contradiction", "KR-ACT-1", 5)
+    w.contribution("eng3", "KR-GUIDE-1")
     return w
 
 

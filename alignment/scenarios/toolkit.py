@@ -233,8 +233,10 @@ class World:
         domain: str,
         until_week: int = WEEKS,
         activity: float = 1.0,
+        pulse_every_weeks: int = 4,
     ) -> None:
-        """``activity`` scales everyone's vendor activity (a large organisation in a file of usual size)."""
+        """``activity`` scales everyone's vendor activity (a large organisation in a file of usual size).
+        The line-of-sight pulse is asked every ``pulse_every_weeks`` weeks, first in week 3 (or earlier)."""
         assert start.weekday() == 0, "cycles start on a Monday"
         self.name = name
         self.description = description
@@ -247,6 +249,7 @@ class World:
         self.domain = domain
         self.until_week = until_week
         self.activity = activity
+        self.pulse_every_weeks = pulse_every_weeks
         self.jira = JiraSite(self.rng, f"https://{slug}.atlassian.net")
         self.slack = SlackWorkspace(self.rng)
         self.hubspot = HubSpotPortal(self.rng)
@@ -794,7 +797,7 @@ class World:
             self._schedule_progress(progress, week)
         for kpi, values, decimals in self.kpi_series:
             self._schedule_kpi(kpi, values, decimals, week)
-        if week % 4 == 3:
+        if week % self.pulse_every_weeks == 3 % self.pulse_every_weeks:
             self._schedule_pulses(week)
 
     def _split(self, count: int, streams: Sequence[tuple[Stream, float]]) -> list[Stream]:
