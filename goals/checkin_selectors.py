@@ -300,8 +300,13 @@ class AgendaItem:
 
 @dataclass
 class AgendaSection:
+    """A part of the agenda. Its items are ``AgendaItem``s, listed with the check-in each comes from,
+    unless ``template_name`` names the template that lists them (included with ``section`` in its
+    context): a builder whose items are not check-in items, such as drift findings, brings its own."""
+
     title: str
-    items: list[AgendaItem]
+    items: Sequence[object]
+    template_name: str = ""
 
 
 # A section builder adds a part to every 1:1 agenda: given the manager, the report and the report's
