@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # Development defaults; the environment may override any of them.
 export DEBUG ?= true
 
-.PHONY: demo test lint services check-migrations clean
+.PHONY: demo test bench lint services check-migrations clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "OKRSignal needs Python 3.11; set PYTHON=/path/to/python3.11")'
@@ -27,6 +27,19 @@ demo: $(INSTALLED)
 # PostgreSQL, Redis and Chromium up (bin/services-up), then the whole suite against them.
 test: $(INSTALLED) services
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Every registered benchmark (manage.py bench --list), each in its own process, against PostgreSQL in a
+# scratch database made anew for the run: benchmarks leave their data behind, and a fresh database keeps
+# one run's figures comparable with the next. BENCH_ARGS=--check fails the run when a target is missed.
+BENCH_DB ?= okrsignal_bench
+BENCH_SERVER ?= postgres://okrsignal:okrsignal@127.0.0.1:5432
+bench: $(INSTALLED) services
+	psql "$(BENCH_SERVER)/postgres" -q -c "DROP DATABASE IF EXISTS $(BENCH_DB)" -c "CREATE DATABASE $(BENCH_DB)"
+	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB) $(BIN)/python manage.py migrate --no-input -v 0
+	set -e; export DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB); \
+	for name in $$($(BIN)/python manage.py bench --list); do \
+		$(BIN)/python manage.py bench $$name $(BENCH_ARGS); \
+	done
 
 services:
 	bin/services-up

@@ -110,6 +110,13 @@ class Team(TenantModel):
         return self.name
 
 
+class AlertDelivery(models.TextChoices):
+    """How drift alerts reach someone outside the app (they always appear in the app)."""
+
+    IMMEDIATE = "immediate", "As they happen (e-mail and Slack)"
+    WEEKLY_DIGEST = "weekly_digest", "One e-mail every Monday morning"
+
+
 class Membership(TenantModel):
     """A person in an organisation: their role, team and manager. Reporting lines form a tree."""
 
@@ -123,6 +130,9 @@ class Membership(TenantModel):
     is_active = models.BooleanField(default=True)
     joined_at = models.DateTimeField(default=timezone.now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    alert_delivery = models.CharField(
+        max_length=16, choices=AlertDelivery.choices, default=AlertDelivery.IMMEDIATE
+    )
 
     class Meta:
         ordering = ["user__full_name"]
@@ -169,6 +179,72 @@ class Invitation(TenantModel):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class NotificationKind(models.TextChoices):
+    DRIFT_ALERT = "drift_alert", "Drift alert"
+    DRIFT_DIGEST = "drift_digest", "Weekly drift digest"
+
+
+class Notification(TenantModel):
+    """Something the product tells one person, shown in the app (and sent on by ``NotificationDelivery``).
+
+    ``subject_key`` names what it is about (``finding:12:1`` is the first time finding 12 opened): one
+    person is told about one subject of one kind once, whoever asks how often.
+    """
+
+    recipient = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    subject_key = models.CharField(max_length=100)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    # A path on this site (``/o/<slug>/...``); e-mails put ``SITE_URL`` in front of it.
+    link = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "recipient", "kind", "subject_key"],
+                name="notification_once_per_subject",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "recipient", "read_at"], name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.recipient_id}: {self.title}"
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    SLACK = "slack", "Slack direct message"
+
+
+class NotificationDelivery(TenantModel):
+    """A notification sent outside the app. Recorded (and committed) before it is sent: the unique
+    constraint lets each notification go out by each channel once, however many workers race."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=16, choices=NotificationChannel.choices)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    # When the message left, or why it never will (the cause went away, Slack was disconnected).
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    not_sent_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "notification", "channel"], name="notification_delivery_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} of notification {self.notification_id}"
 
 
 class AuditEvent(models.Model):

@@ -24,15 +24,16 @@ import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from alignment import triggers as drift_triggers
 from okrsignal.models import Membership
 from okrsignal.tenancy import require_organization_id, require_same_organization
 from signals_ingest import bulk, normalisers
@@ -64,6 +65,68 @@ def _fitting_dedupe_key(dedupe_key: str) -> str:
     return "sha256:" + hashlib.sha256(dedupe_key.encode()).hexdigest()
 
 
+def _accepted_payloads(
+    integration: Integration, origin: str, items: Sequence[tuple[str, Mapping[str, Any]]]
+) -> dict[str, Mapping[str, Any]]:
+    """The payloads to keep, by the dedupe key they are stored under (the first of a repeated key wins)."""
+    require_same_organization(integration)
+    if origin not in RawEvent.Origin.values:
+        raise ValueError(f"origin must be one of {', '.join(RawEvent.Origin.values)}, not {origin!r}.")
+    provider = integration.provider
+    payloads: dict[str, Mapping[str, Any]] = {}
+    for index, (dedupe_key, payload) in enumerate(items):
+        if not dedupe_key:
+            raise ValueError(f"Item {index} has no dedupe key ({provider} payload).")
+        if not isinstance(payload, Mapping):
+            raise ValueError(f"Item {index} ({provider} {dedupe_key}) is not a JSON object.")
+        if provider == "slack" and not normalisers.slack_payload_is_read(payload, integration.settings):
+            continue
+        payloads.setdefault(_fitting_dedupe_key(str(dedupe_key)), payload)
+    return payloads
+
+
+_RAW_EVENT_COLUMNS = [
+    "integration_id",
+    "provider",
+    "origin",
+    "dedupe_key",
+    "payload",
+    "received_at",
+    "processed_at",
+    "error",
+    "attempts",
+]
+
+
+def _insert_raw_events(integration: Integration, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
+    """Insert raw event rows (``_RAW_EVENT_COLUMNS`` order); answer the ids of those new, by dedupe key."""
+    return dict(
+        bulk.insert_returning(
+            RawEvent,
+            _RAW_EVENT_COLUMNS,
+            rows,
+            conflict=["organization", "provider", "dedupe_key"],
+            returning=["dedupe_key", "id"],
+        )
+    )
+
+
+def _finish_storing(integration: Integration, new_events: int, cursor: tuple[str, str] | None) -> None:
+    """Count what was taken and move the cursor: last in the transaction, as the integration's row is
+    locked from here until it commits."""
+    if new_events:
+        Integration.objects.filter(pk=integration.pk).update(items_taken=F("items_taken") + new_events)
+    if cursor is not None:
+        stream, value = cursor
+        moved = {"value": value, "updated_at": timezone.now()}
+        SyncCursor.objects.update_or_create(
+            integration=integration,
+            stream=stream,
+            defaults=moved,
+            create_defaults={**moved, "organization_id": integration.organization_id},
+        )
+
+
 @transaction.atomic
 def store_raw_events(
     *,
@@ -81,58 +144,23 @@ def store_raw_events(
     at all, and have no id in the answer. ``cursor`` (``(stream, value)``) is moved in the same
     transaction, so a pull's position never runs ahead of what it has stored.
     """
-    require_same_organization(integration)
-    if origin not in RawEvent.Origin.values:
-        raise ValueError(f"origin must be one of {', '.join(RawEvent.Origin.values)}, not {origin!r}.")
-    provider = integration.provider
-    payloads: dict[str, Mapping[str, Any]] = {}
-    for index, (dedupe_key, payload) in enumerate(items):
-        if not dedupe_key:
-            raise ValueError(f"Item {index} has no dedupe key ({provider} payload).")
-        if not isinstance(payload, Mapping):
-            raise ValueError(f"Item {index} ({provider} {dedupe_key}) is not a JSON object.")
-        if provider == "slack" and not normalisers.slack_payload_is_read(payload, integration.settings):
-            continue
-        payloads.setdefault(_fitting_dedupe_key(str(dedupe_key)), payload)
+    payloads = _accepted_payloads(integration, origin, items)
     keys = list(payloads)
-    stored: dict[str, int] = dict(
-        bulk.select_by_keys(
-            RawEvent, ["dedupe_key", "id"], key="dedupe_key", keys=keys, where={"provider": provider}
-        )
-    )
     moment = received_at or timezone.now()
-    fresh = [key for key in keys if key not in stored]
-    if fresh:
-        bulk.insert_ignoring_conflicts(
-            RawEvent,
-            [
-                "integration_id",
-                "provider",
-                "origin",
-                "dedupe_key",
-                "payload",
-                "received_at",
-                "error",
-                "attempts",
-            ],
-            [(integration.pk, provider, origin, key, payloads[key], moment, "", 0) for key in fresh],
-            conflict=["organization", "provider", "dedupe_key"],
-        )
+    provider = integration.provider
+    stored = _insert_raw_events(
+        integration,
+        [(integration.pk, provider, origin, key, payloads[key], moment, None, "", 0) for key in keys],
+    )
+    new_events = len(stored)
+    already = [key for key in keys if key not in stored]
+    if already:
         stored.update(
             bulk.select_by_keys(
-                RawEvent, ["dedupe_key", "id"], key="dedupe_key", keys=fresh, where={"provider": provider}
+                RawEvent, ["dedupe_key", "id"], key="dedupe_key", keys=already, where={"provider": provider}
             )
         )
-        Integration.objects.filter(pk=integration.pk).update(items_taken=F("items_taken") + len(fresh))
-    if cursor is not None:
-        stream, value = cursor
-        moved = {"value": value, "updated_at": timezone.now()}
-        SyncCursor.objects.update_or_create(
-            integration=integration,
-            stream=stream,
-            defaults=moved,
-            create_defaults={**moved, "organization_id": integration.organization_id},
-        )
+    _finish_storing(integration, new_events, cursor)
     return [stored[key] for key in keys]
 
 
@@ -195,22 +223,84 @@ def store_and_process_raw_events(
 ) -> ProcessingResult:
     """``store_raw_events`` then ``process_raw_events`` in one transaction, from the payloads in hand.
 
-    For pulls and replays, which have the payloads in memory: they are processed as given rather than
-    read back, which saves decoding every payload again. Events stored earlier under the same dedupe key
-    are left as they are (already processed, or waiting for their own task).
+    For pulls and replays, which have the payloads in memory: they are normalised as given, before
+    anything is written, and each new raw event is stored already marked processed (or with the error
+    that kept it from being processed), so it is written once and never read back. Events stored
+    earlier under the same dedupe key are left as they are if processed, and processed now if not.
     """
-    ids = store_raw_events(integration=integration, origin=origin, items=items, cursor=cursor)
-    payloads: dict[str, Mapping[str, Any]] = {}
-    for dedupe_key, payload in items:
-        payloads.setdefault(_fitting_dedupe_key(str(dedupe_key)), payload)
-    events = [
-        _RawEventRow(pk, integration.provider, payloads[dedupe_key], integration.pk, processed_at)
-        for pk, dedupe_key, processed_at in bulk.select_by_keys(
-            RawEvent, ["id", "dedupe_key", "processed_at"], key="id", keys=sorted(set(ids)), lock=True
+    payloads = _accepted_payloads(integration, origin, items)
+    provider = integration.provider
+    normalised: dict[str, Normalised] = {}
+    errors: dict[str, str] = {}
+    for dedupe_key, payload in payloads.items():
+        try:
+            normalised[dedupe_key] = normalisers.normalise(provider, payload, integration.settings)
+        except Exception as exc:  # a payload error, or a bug: either way recorded, never lost
+            errors[dedupe_key] = _describe(exc)
+    now = timezone.now()
+    fresh = _insert_raw_events(
+        integration,
+        [
+            (
+                integration.pk,
+                provider,
+                origin,
+                dedupe_key,
+                payload,
+                now,
+                None if dedupe_key in errors else now,
+                errors.get(dedupe_key, ""),
+                1,  # this is its first attempt, successful or not
+            )
+            for dedupe_key, payload in payloads.items()
+        ],
+    )
+    # Stored before, by an earlier delivery or by a worker that got here first: locked, and processed here
+    # unless it is already.
+    earlier = {
+        dedupe_key: (raw_event_id, processed_at)
+        for dedupe_key, raw_event_id, processed_at in bulk.select_by_keys(
+            RawEvent,
+            ["dedupe_key", "id", "processed_at"],
+            key="dedupe_key",
+            keys=[dedupe_key for dedupe_key in payloads if dedupe_key not in fresh],
+            where={"provider": provider},
+            lock=True,
         )
-        if dedupe_key in payloads
-    ]
-    return _process(events, reprocess=False)
+    }
+    result = ProcessingResult()
+    result.skipped = sorted(pk for pk, processed_at in earlier.values() if processed_at is not None)
+    waiting = {dedupe_key: pk for dedupe_key, (pk, processed_at) in earlier.items() if processed_at is None}
+    ids = {**fresh, **waiting}
+    batch = sorted(
+        (
+            (
+                _RawEventRow(ids[dedupe_key], provider, payloads[dedupe_key], integration.pk, None),
+                normalised[dedupe_key],
+            )
+            for dedupe_key in ids
+            if dedupe_key in normalised
+        ),
+        key=lambda item: item[0].pk,
+    )
+    processed, failed = _write_with_fallback(batch)
+    result.processed = processed
+    result.failed = {ids[dedupe_key]: error for dedupe_key, error in errors.items() if dedupe_key in ids}
+    result.failed.update(failed)
+    # Only what differs from how it was stored needs writing: a new event whose writing failed, and the
+    # earlier events.
+    unwritten = [pk for pk in failed if pk in fresh.values()]
+    for pk in unwritten:
+        RawEvent.objects.filter(pk=pk).update(processed_at=None, error=failed[pk])
+    waiting_ids = set(waiting.values())
+    _record_outcome(
+        [pk for pk in processed if pk in waiting_ids],
+        {pk: error for pk, error in result.failed.items() if pk in waiting_ids},
+        now=now,
+    )
+    _log_failures(result.failed, dict.fromkeys(result.failed, provider))
+    _finish_storing(integration, len(fresh), cursor)
+    return result
 
 
 def _process(events: list[_RawEventRow], *, reprocess: bool) -> ProcessingResult:
@@ -233,29 +323,50 @@ def _process(events: list[_RawEventRow], *, reprocess: bool) -> ProcessingResult
             )
         except Exception as exc:  # a payload error, or a bug: either way recorded, never lost
             result.failed[event.pk] = _describe(exc)
+    processed, failed = _write_with_fallback(prepared)
+    result.processed = processed
+    result.failed.update(failed)
+    _record_outcome(result.processed, result.failed, now=timezone.now())
+    _log_failures(result.failed, {event.pk: event.provider for event in events})
+    return result
+
+
+def _write_with_fallback(
+    batch: Sequence[tuple[_RawEventRow, Normalised]],
+) -> tuple[list[int], dict[int, str]]:
+    """Write a normalised batch; answer the ids written and the error of each that could not be."""
+    if not batch:
+        return [], {}
     try:
         with transaction.atomic():
-            _write(prepared)
-        result.processed = [event.pk for event, _normalised in prepared]
+            _write(batch)
+        return [event.pk for event, _normalised in batch], {}
     except Exception:
         # Find the culprit: each event on its own, so that one bad payload does not hold back the rest.
-        logger.warning("A batch of %d raw events failed; processing them one by one", len(prepared))
-        for event, normalised in prepared:
-            try:
-                with transaction.atomic():
-                    _write([(event, normalised)])
-                result.processed.append(event.pk)
-            except Exception as exc:
-                result.failed[event.pk] = _describe(exc)
-    now = timezone.now()
-    bulk.update_for_ids(RawEvent, result.processed, {"processed_at": now, "error": ""}, increment="attempts")
-    providers = {event.pk: event.provider for event in events}
-    for raw_event_id, error in result.failed.items():
+        logger.warning("A batch of %d raw events failed; processing them one by one", len(batch))
+    processed: list[int] = []
+    failed: dict[int, str] = {}
+    for event, normalised in batch:
+        try:
+            with transaction.atomic():
+                _write([(event, normalised)])
+            processed.append(event.pk)
+        except Exception as exc:
+            failed[event.pk] = _describe(exc)
+    return processed, failed
+
+
+def _record_outcome(processed: Sequence[int], failed: Mapping[int, str], *, now: datetime) -> None:
+    bulk.update_for_ids(RawEvent, processed, {"processed_at": now, "error": ""}, increment="attempts")
+    for raw_event_id, error in failed.items():
         RawEvent.objects.filter(pk=raw_event_id).update(error=error, attempts=F("attempts") + 1)
+
+
+def _log_failures(failed: Mapping[int, str], providers: Mapping[int, str]) -> None:
+    for raw_event_id, error in failed.items():
         logger.error(
             "Raw event %s (%s) could not be processed: %s", raw_event_id, providers[raw_event_id], error
         )
-    return result
 
 
 def _describe(exc: Exception) -> str:
@@ -490,7 +601,7 @@ def _merge_blockers(
 
 
 def _apply_draft(
-    row: WorkItem,
+    row: _WorkItemRow,
     draft: WorkItemDraft,
     changes: Sequence[WorkItemDraft],
     identities: Mapping[tuple[str, str], _IdentityRow],
@@ -540,71 +651,120 @@ _WORK_ITEM_UPDATE_COLUMNS = [
     "archived",
     "updated_at",
 ]
-_WORK_ITEM_INSERT_COLUMNS = ["provider", "external_id", "created_at", *_WORK_ITEM_UPDATE_COLUMNS]
+# ``created_at`` last: the rows inserted take their other values from ``_WorkItemRow``.
+_WORK_ITEM_INSERT_COLUMNS = ["provider", "external_id", *_WORK_ITEM_UPDATE_COLUMNS, "created_at"]
+
+
+@dataclass(slots=True)
+class _WorkItemRow:
+    """The columns of a work item that upserting reads and writes (a batch holds thousands: no models)."""
+
+    COLUMNS: ClassVar[list[str]] = [
+        "id",
+        "provider",
+        "external_id",
+        "key",
+        "kind",
+        "title",
+        "status",
+        "url",
+        "attributes",
+        "assignee_id",
+        "vendor_updated_at",
+        "archived",
+        "updated_at",
+    ]
+
+    pk: int
+    provider: str
+    external_id: str
+    key: str
+    kind: str
+    title: str
+    status: str
+    url: str
+    attributes: dict[str, Any]
+    assignee_id: int | None
+    vendor_updated_at: datetime | None
+    archived: bool
+    updated_at: datetime
+
+
+def _load_work_items(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], _WorkItemRow]:
+    """Stored work items by ``(provider, external id)``, locked (in id order) until the transaction ends."""
+    by_provider: dict[str, list[str]] = defaultdict(list)
+    for provider, external_id in sorted(keys):
+        by_provider[provider].append(external_id)
+    rows: dict[tuple[str, str], _WorkItemRow] = {}
+    for provider, external_ids in by_provider.items():
+        for values in bulk.select_by_keys(
+            WorkItem,
+            _WorkItemRow.COLUMNS,
+            key="external_id",
+            keys=external_ids,
+            where={"provider": provider},
+            lock=True,
+        ):
+            row = _WorkItemRow(*values)
+            rows[(row.provider, row.external_id)] = row
+    return rows
 
 
 def _upsert_work_items(
     prepared: _Prepared, identities: Mapping[tuple[str, str], _IdentityRow]
-) -> tuple[dict[tuple[str, str], WorkItem], dict[tuple[str, str], Any]]:
+) -> tuple[dict[tuple[str, str], _WorkItemRow], dict[tuple[str, str], Any]]:
     """Upsert the batch's work items; return them by key, and each deal's stage before this batch."""
-    by_provider: dict[str, list[str]] = defaultdict(list)
-    for provider, external_id in sorted(prepared.work_items):
-        by_provider[provider].append(external_id)
-
-    def load(keys: Mapping[str, Sequence[str]]) -> dict[tuple[str, str], WorkItem]:
-        rows: dict[tuple[str, str], WorkItem] = {}
-        for provider, external_ids in keys.items():
-            if external_ids:
-                for row in (
-                    WorkItem.objects.select_for_update()
-                    .filter(provider=provider, external_id__in=external_ids)
-                    .order_by("pk")
-                ):
-                    rows[(row.provider, row.external_id)] = row
-        return rows
-
-    rows = load(by_provider)
+    rows = _load_work_items(prepared.work_items)
     stage_before = {
         key: row.attributes.get("dealstage") for key, row in rows.items() if row.provider == "hubspot"
     }
     now = timezone.now()
-    changed: dict[tuple[str, str], WorkItem] = {}
+    changed: dict[tuple[str, str], _WorkItemRow] = {}
     for key, row in rows.items():
         if _apply_draft(row, prepared.work_items[key], prepared.link_changes.get(key, ()), identities):
             row.updated_at = now
             changed[key] = row
-    organization_id = require_organization_id()
-    missing = [key for key in prepared.work_items if key not in rows]
+    # New ones in key order, so that two workers inserting the same new work items take their locks in
+    # the same order and never deadlock.
+    missing = sorted(key for key in prepared.work_items if key not in rows)
     if missing:
-        fresh = []
+        fresh: dict[tuple[str, str], _WorkItemRow] = {}
         for key in missing:
             draft = prepared.work_items[key]
-            row = WorkItem(
-                organization_id=organization_id,
+            row = _WorkItemRow(
+                pk=0,
                 provider=draft.provider,
                 external_id=draft.external_id,
                 key=draft.key,
                 kind=draft.kind,
+                title="",
+                status="",
                 url=draft.url,
                 attributes={},
-                created_at=now,
+                assignee_id=None,
+                vendor_updated_at=None,
+                archived=False,
                 updated_at=now,
             )
             _apply_draft(row, draft, prepared.link_changes.get(key, ()), identities)
-            fresh.append(row)
-        bulk.insert_ignoring_conflicts(
+            fresh[key] = row
+        for provider, external_id, pk in bulk.insert_returning(
             WorkItem,
             _WORK_ITEM_INSERT_COLUMNS,
-            [tuple(getattr(row, column) for column in _WORK_ITEM_INSERT_COLUMNS) for row in fresh],
+            [
+                (*(getattr(row, column) for column in _WORK_ITEM_INSERT_COLUMNS[:-1]), now)
+                for row in fresh.values()
+            ],
             conflict=["organization", "provider", "external_id"],
-        )
-        missing_by_provider: dict[str, list[str]] = defaultdict(list)
-        for provider, external_id in missing:
-            missing_by_provider[provider].append(external_id)
-        inserted = load(missing_by_provider)
+            returning=["provider", "external_id", "id"],
+        ):
+            row = fresh.pop((provider, external_id))
+            row.pk = pk
+            rows[(provider, external_id)] = row
+        # What is left was inserted by another worker meanwhile: it gets this batch's description merged
+        # in like any stored row.
+        inserted = _load_work_items(fresh)
         for key, row in inserted.items():
-            # Our own insert applies to itself without change; a row another worker inserted meanwhile
-            # gets this batch's description merged in like any stored row.
             if _apply_draft(row, prepared.work_items[key], prepared.link_changes.get(key, ()), identities):
                 row.updated_at = now
                 changed[key] = row
@@ -620,46 +780,82 @@ def _upsert_work_items(
     return rows, stage_before
 
 
-def _text_and_expiry(text: str, occurred_at: datetime, now: datetime) -> tuple[str, datetime | None]:
+def _text_and_expiry(
+    text: str, occurred_at: datetime, now: datetime, retention: timedelta, limit: int
+) -> tuple[str, datetime | None]:
     if not text:
         return "", None
-    expires_at = occurred_at + timedelta(days=django_settings.SIGNAL_TEXT_RETENTION_DAYS)
+    expires_at = occurred_at + retention
     if expires_at <= now:
         return "", None  # already past its retention: never stored
-    limit = django_settings.SIGNAL_TEXT_MAX_CHARS
     if len(text) > limit:
         text = text[: max(limit - 1, 0)].rstrip() + "…"
     return text, expires_at
 
 
-def _deal_context(row: WorkItem | None) -> dict[str, list[str]] | None:
+def _deal_context(row: _WorkItemRow | WorkItem | None) -> dict[str, list[str]] | None:
     if row is None or not row.attributes.get("pipeline"):
         return None
     return work_item_context("hubspot", row.attributes)
 
 
-def _contexts_for(
-    signal: SignalDraft,
-    own: WorkItemDraft | None,
-    work_items: Mapping[tuple[str, str], WorkItem],
-) -> tuple[list[dict[str, list[str]]], bool]:
-    """The contexts mapping rules see for a signal, and whether some are still unknown."""
-    if signal.context_deals:
-        contexts: list[dict[str, list[str]]] = []
-        awaiting = False
-        for deal_id in signal.context_deals:
-            context = _deal_context(work_items.get(("hubspot", deal_id)))
-            if context is None:
-                awaiting = True
-            else:
-                contexts.append(context)
-        return contexts, awaiting
-    if signal.match_context is not None:
-        return signal.match_context, False
-    if own is not None:
-        return [work_item_context(signal.provider, own.attributes)], False
-    row = work_items.get((signal.provider, signal.work_item_id))
-    return ([work_item_context(signal.provider, row.attributes)] if row else []), False
+class _Contexts:
+    """The contexts mapping rules see for each signal of a batch, and the key results they map to.
+
+    Signals of one piece of work share one context object, worked out once; the key results are worked
+    out once per distinct context.
+    """
+
+    def __init__(self, work_items: Mapping[tuple[str, str], _WorkItemRow], rule_sets: Mapping[str, RuleSet]):
+        self._work_items = work_items
+        self._rule_sets = rule_sets
+        self._of_draft: dict[int, list[dict[str, list[str]]]] = {}
+        self._of_row: dict[tuple[str, str], list[dict[str, list[str]]]] = {}
+        self._key_results: dict[tuple[Any, ...], list[int]] = {}
+
+    def of(self, signal: SignalDraft, own: WorkItemDraft | None) -> tuple[list[dict[str, list[str]]], bool]:
+        """A signal's contexts, and whether some are still unknown (an engagement's deal not stored yet)."""
+        if signal.context_deals:
+            contexts: list[dict[str, list[str]]] = []
+            awaiting = False
+            for deal_id in signal.context_deals:
+                context = _deal_context(self._work_items.get(("hubspot", deal_id)))
+                if context is None:
+                    awaiting = True
+                else:
+                    contexts.append(context)
+            return contexts, awaiting
+        if signal.match_context is not None:
+            return signal.match_context, False
+        if own is not None:
+            found = self._of_draft.get(id(own))
+            if found is None:
+                found = self._of_draft[id(own)] = [work_item_context(signal.provider, own.attributes)]
+            return found, False
+        key = (signal.provider, signal.work_item_id)
+        found = self._of_row.get(key)
+        if found is None:
+            row = self._work_items.get(key)
+            found = self._of_row[key] = [work_item_context(signal.provider, row.attributes)] if row else []
+        return found, False
+
+    def key_results(self, provider: str, contexts: list[dict[str, list[str]]]) -> list[int]:
+        rule_set = self._rule_sets.get(provider)
+        if not rule_set:
+            return []
+        # Work is mapped by a handful of fields (project, epic, labels, channel, stage...), so many pieces of
+        # work share the same context: the rules are evaluated once per distinct one.
+        try:
+            content = (
+                provider,
+                tuple(tuple((k, tuple(v)) for k, v in context.items()) for context in contexts),
+            )
+            found = self._key_results.get(content)
+        except TypeError:  # something unhashable in a context: evaluated on its own
+            return sorted(rule_set.key_results_for(contexts))
+        if found is None:
+            found = self._key_results[content] = sorted(rule_set.key_results_for(contexts))
+        return found
 
 
 def _rule_sets(providers: Iterable[str]) -> dict[str, RuleSet]:
@@ -671,9 +867,8 @@ def _rule_sets(providers: Iterable[str]) -> dict[str, RuleSet]:
     return {provider: RuleSet(rules.get(provider, [])) for provider in set(providers)}
 
 
-@dataclass
-class _NewSignal:
-    """A signal row to insert, its fields in ``_SIGNAL_INSERT_COLUMNS`` order."""
+class _NewSignal(NamedTuple):
+    """A signal row to insert, its fields in ``_SIGNAL_INSERT_COLUMNS`` order (a tuple: it is the row)."""
 
     provider: str
     external_id: str
@@ -691,7 +886,7 @@ class _NewSignal:
     created_at: datetime
 
 
-_SIGNAL_INSERT_COLUMNS = [f.name for f in fields(_NewSignal)]
+_SIGNAL_INSERT_COLUMNS = list(_NewSignal._fields)
 
 
 @dataclass
@@ -737,12 +932,16 @@ class LinkableSignal(Protocol):
 def _write_signals(
     prepared: _Prepared,
     identities: Mapping[tuple[str, str], _IdentityRow],
-    work_items: Mapping[tuple[str, str], WorkItem],
+    work_items: Mapping[tuple[str, str], _WorkItemRow],
     stage_before: Mapping[tuple[str, str], Any],
 ) -> None:
     if not prepared.signals:
         return
     now = timezone.now()
+    retention = timedelta(days=django_settings.SIGNAL_TEXT_RETENTION_DAYS)
+    limit = django_settings.SIGNAL_TEXT_MAX_CHARS
+    rule_sets = _rule_sets({provider for provider, _external_id in prepared.signals})
+    contexts = _Contexts(work_items, rule_sets)
     # A deal payload without stage-entry times shows a stage change only when its stage differs from the
     # one stored before it (walked in the vendor's time order, so a batch with several updates of one
     # deal keeps each real change).
@@ -758,8 +957,8 @@ def _write_signals(
                 continue
             current_stage[deal_key] = stage
         actor = identities.get((draft.provider, draft.actor_id)) if draft.actor_id else None
-        contexts, awaiting = _contexts_for(draft, own, work_items)
-        text, expires_at = _text_and_expiry(draft.text, draft.occurred_at, now)
+        match_context, awaiting = contexts.of(draft, own)
+        text, expires_at = _text_and_expiry(draft.text, draft.occurred_at, now, retention, limit)
         wanted[key] = _NewSignal(
             provider=draft.provider,
             external_id=draft.external_id,
@@ -771,20 +970,55 @@ def _write_signals(
             text=text,
             text_expires_at=expires_at,
             attributes=draft.attributes,
-            match_context=contexts,
+            match_context=match_context,
             awaits_context=awaiting,
             raw_event_id=raw_event_id,
             created_at=now,
         )
     if not wanted:
         return
+    # Inserted in key order, so that two workers writing the same activities never deadlock.
+    ordered = sorted(wanted)
+    inserted = {
+        (provider, external_id): pk
+        for provider, external_id, pk in bulk.insert_returning(
+            ExecutionSignal,
+            _SIGNAL_INSERT_COLUMNS,
+            [wanted[key] for key in ordered],
+            conflict=["organization", "provider", "external_id"],
+            returning=["provider", "external_id", "id"],
+        )
+    }
+    # A signal just inserted has no links yet, and is stored exactly as wanted: its links follow from the
+    # rules alone, with the person behind its actor as this batch's identities say.
+    people = {identity.id: identity.membership_id for identity in identities.values()}
+    links: list[tuple[Any, ...]] = []
+    for key, pk in inserted.items():
+        signal = wanted[key]
+        key_results = contexts.key_results(signal.provider, signal.match_context)
+        if key_results:
+            membership_id = people.get(signal.actor_id) if signal.actor_id else None
+            links += [
+                (pk, key_result_id, signal.occurred_at, signal.weight, membership_id)
+                for key_result_id in key_results
+            ]
     bulk.insert_ignoring_conflicts(
-        ExecutionSignal,
-        _SIGNAL_INSERT_COLUMNS,
-        [tuple(getattr(signal, name) for name in _SIGNAL_INSERT_COLUMNS) for signal in wanted.values()],
-        conflict=["organization", "provider", "external_id"],
+        SignalKeyResult,
+        ["signal_id", "key_result_id", "occurred_at", "weight", "actor_membership_id"],
+        links,
+        conflict=["organization", "signal", "key_result"],
     )
+    drift_triggers.key_results_changed({link[1] for link in links})
+    earlier = [key for key in ordered if key not in inserted]
+    if earlier:
+        _refresh_stored_signals({key: wanted[key] for key in earlier}, rule_sets)
 
+
+def _refresh_stored_signals(
+    wanted: Mapping[tuple[str, str], _NewSignal], rule_sets: Mapping[str, RuleSet]
+) -> None:
+    """Signals that were stored already (another delivery of the same activity): relink, and move
+    engagements that now belong to another deal."""
     by_provider: dict[str, list[str]] = defaultdict(list)
     for provider, external_id in wanted:
         by_provider[provider].append(external_id)
@@ -827,7 +1061,7 @@ def _write_signals(
             for row in refreshed
         ],
     )
-    link_signals(list(stored.values()), _rule_sets(by_provider))
+    link_signals(list(stored.values()), rule_sets)
 
 
 def link_signals(signals: Sequence[LinkableSignal], rule_sets: Mapping[str, RuleSet]) -> int:
@@ -850,17 +1084,20 @@ def link_signals(signals: Sequence[LinkableSignal], rule_sets: Mapping[str, Rule
     )
     fresh: list[tuple[Any, ...]] = []
     stale: list[int] = []
+    relinked: set[int] = set()
     for signal in signals:
         rule_set = rule_sets.get(signal.provider)
         contexts: list[Context] = signal.match_context if isinstance(signal.match_context, list) else []
         wanted = rule_set.key_results_for(contexts) if rule_set else set()
         have = existing.get(signal.pk, {})
         stale += [link_id for key_result_id, link_id in have.items() if key_result_id not in wanted]
+        relinked |= set(have) ^ wanted
         actor_membership_id = memberships.get(signal.actor_id) if signal.actor_id else None
         fresh += [
             (signal.pk, key_result_id, signal.occurred_at, signal.weight, actor_membership_id)
             for key_result_id in wanted - set(have)
         ]
+    drift_triggers.key_results_changed(relinked)
     if stale:
         SignalKeyResult.objects.filter(pk__in=stale).delete()
     bulk.insert_ignoring_conflicts(
@@ -872,7 +1109,7 @@ def link_signals(signals: Sequence[LinkableSignal], rule_sets: Mapping[str, Rule
     return len(stale) + len(fresh)
 
 
-def _fill_awaited_contexts(work_items: Mapping[tuple[str, str], WorkItem]) -> None:
+def _fill_awaited_contexts(work_items: Mapping[tuple[str, str], _WorkItemRow]) -> None:
     """Engagements stored before their deal was described take the deal's mapping once it is."""
     described = {
         external_id

@@ -10,6 +10,7 @@ from okrsignal.migration_operations import POLICY_NAME
 from okrsignal.models import Role
 from okrsignal.tenancy import tenant_context, tenant_models
 from tests.checkin_factories import make_check_in_data
+from tests.drift_factories import make_drift_data
 from tests.factories import OrgWorld, make_organization
 from tests.goal_factories import make_goal_data
 from tests.ingest_factories import make_ingest_data
@@ -39,6 +40,7 @@ def two_orgs(transactional_db: None) -> tuple[OrgWorld, OrgWorld]:
             )
             goal_data = make_goal_data(world)
             make_check_in_data(world, goal_data)
+            make_drift_data(world, goal_data)
             api_tokens.api_token_create(created_by=world.admin, name="Reports", scope="read")
             make_ingest_data(world, goal_data["key_result"])
     return worlds

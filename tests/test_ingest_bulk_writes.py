@@ -1,0 +1,183 @@
+"""The set-based write path of ingestion: storing and processing in one step, failures inside a batch,
+JSON that only the standard library can write, and updates that stay inside the organisation."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from okrsignal.tenancy import tenant_context
+from signals_ingest import bulk, services
+from signals_ingest.models import ExecutionSignal, RawEvent, SignalKeyResult, WorkItem
+from signals_ingest.pipeline import store_and_process_raw_events, store_raw_events
+from tests.factories import OrgWorld
+from tests.goal_factories import make_cycle, make_key_result, make_objective
+from tests.ingest_factories import connect, jira_comment, jira_created, jira_issue, slack_envelope
+
+
+def _key_result(world: OrgWorld):  # type: ignore[no-untyped-def]
+    cycle = make_cycle(f"{world.organization.name} 2026-Q4")
+    objective = make_objective(cycle, world.admin, title=f"{world.organization.name} customers onboard alone")
+    return make_key_result(
+        objective, world.admin, title="Self-serve SSO setups from 10 to 40", baseline=10, target=40
+    )
+
+
+def test_a_new_event_is_written_once_already_marked_processed(acme: OrgWorld) -> None:
+    with tenant_context(acme.organization):
+        integration = connect("jira")
+        services.mapping_rule_create(
+            integration=integration, match={"project": "ONB"}, key_result=_key_result(acme)
+        )
+        result = store_and_process_raw_events(
+            integration=integration, origin="pull", items=[("page-1", jira_created(jira_issue()))]
+        )
+        event = RawEvent.objects.get()
+        assert result.processed == [event.pk]
+        assert (event.attempts, event.error) == (1, "")
+        assert event.processed_at is not None
+        signal = ExecutionSignal.objects.get()
+        assert signal.raw_event_id == event.pk
+        assert list(SignalKeyResult.objects.values_list("signal_id", flat=True)) == [signal.pk]
+        integration.refresh_from_db()
+        assert integration.items_taken == 1
+
+
+def test_a_payload_that_cannot_be_normalised_is_stored_with_its_error_and_the_rest_go_on(
+    acme: OrgWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    with tenant_context(acme.organization):
+        integration = connect("jira")
+        broken = jira_created(jira_issue("18009", "ONB-9"))
+        broken["issue"].pop("key")
+        with caplog.at_level(logging.ERROR, logger="signals_ingest.pipeline"):
+            result = store_and_process_raw_events(
+                integration=integration,
+                origin="pull",
+                items=[("good", jira_created(jira_issue())), ("broken", broken)],
+            )
+        bad = RawEvent.objects.get(dedupe_key="broken")
+        assert result.failed == {bad.pk: "Jira webhook jira:issue_created: issue.key is missing."}
+        assert (bad.processed_at, bad.attempts, bad.payload) == (None, 1, broken)
+        assert f"Raw event {bad.pk} (jira)" in caplog.text
+        assert RawEvent.objects.get(dedupe_key="good").processed_at is not None
+        assert list(ExecutionSignal.objects.values_list("external_id", flat=True)) == ["18001:created"]
+
+
+def test_a_payload_the_database_refuses_fails_alone_and_stays_stored_unprocessed(acme: OrgWorld) -> None:
+    with tenant_context(acme.organization):
+        integration = connect("jira")
+        # Normalises, but its work item's id is longer than the column: only writing it fails.
+        too_long = jira_created(jira_issue("9" * 200, "ONB-99"))
+        result = store_and_process_raw_events(
+            integration=integration,
+            origin="pull",
+            items=[("good", jira_created(jira_issue())), ("too-long", too_long)],
+        )
+        bad = RawEvent.objects.get(dedupe_key="too-long")
+        good = RawEvent.objects.get(dedupe_key="good")
+        assert result.processed == [good.pk]
+        assert list(result.failed) == [bad.pk]
+        assert (bad.processed_at, bad.attempts) == (None, 1)
+        assert "too long" in bad.error
+        assert good.processed_at is not None
+        assert list(WorkItem.objects.values_list("external_id", flat=True)) == ["18001"]
+
+
+def test_an_event_stored_earlier_is_processed_by_the_next_pull_that_brings_it(acme: OrgWorld) -> None:
+    with tenant_context(acme.organization):
+        integration = connect("jira")
+        waiting_payload = jira_comment(jira_issue(), comment_id="70001")
+        done_payload = jira_created(jira_issue())
+        waiting_id, done_id = store_raw_events(
+            integration=integration,
+            origin="webhook",
+            items=[("comment-70001", waiting_payload), ("created", done_payload)],
+        )
+        first = store_and_process_raw_events(
+            integration=integration, origin="pull", items=[("created", done_payload)]
+        )
+        assert first.processed == [done_id]
+        result = store_and_process_raw_events(
+            integration=integration,
+            origin="pull",
+            items=[("comment-70001", waiting_payload), ("created", done_payload)],
+        )
+        assert (result.processed, result.skipped, result.failed) == ([waiting_id], [done_id], {})
+        waiting = RawEvent.objects.get(pk=waiting_id)
+        assert waiting.processed_at is not None
+        assert waiting.attempts == 1
+        assert RawEvent.objects.get(pk=done_id).attempts == 1
+        assert RawEvent.objects.count() == 2
+        assert sorted(ExecutionSignal.objects.values_list("external_id", flat=True)) == [
+            "18001:comment:70001",
+            "18001:created",
+        ]
+        integration.refresh_from_db()
+        assert integration.items_taken == 2
+
+
+def test_payloads_with_numbers_beyond_64_bits_are_stored_and_read_back_unchanged(acme: OrgWorld) -> None:
+    with tenant_context(acme.organization):
+        integration = connect("slack")
+        payload = slack_envelope(event_id="EvHuge", huge=2**70, ratio=0.1)
+        store_and_process_raw_events(integration=integration, origin="replay", items=[("EvHuge", payload)])
+        stored = RawEvent.objects.get()
+        assert stored.payload == payload
+        assert bulk.select_by_keys(RawEvent, ["payload"], key="dedupe_key", keys=["EvHuge"]) == [(payload,)]
+        assert ExecutionSignal.objects.count() == 1
+
+
+def test_inserting_answers_only_the_rows_it_inserted(acme: OrgWorld) -> None:
+    with tenant_context(acme.organization):
+        integration = connect("jira")
+        row = (integration.pk, "jira", "pull", "key-1", {"a": 1}, None, None, "", 0)
+        columns = [
+            "integration_id",
+            "provider",
+            "origin",
+            "dedupe_key",
+            "payload",
+            "received_at",
+            "processed_at",
+            "error",
+            "attempts",
+        ]
+        now_row = (*row[:5], integration.connected_at, *row[6:])
+        first = bulk.insert_returning(
+            RawEvent,
+            columns,
+            [now_row, (*now_row[:3], "key-2", *now_row[4:])],
+            conflict=["organization", "provider", "dedupe_key"],
+            returning=["dedupe_key", "id"],
+        )
+        again = bulk.insert_returning(
+            RawEvent,
+            columns,
+            [now_row, (*now_row[:3], "key-3", *now_row[4:])],
+            conflict=["organization", "provider", "dedupe_key"],
+            returning=["dedupe_key", "id"],
+        )
+        assert [key for key, _id in first] == ["key-1", "key-2"]
+        assert [key for key, _id in again] == ["key-3"]
+        assert RawEvent.objects.count() == 3
+
+
+def test_updates_by_id_never_reach_another_organisations_rows(acme: OrgWorld, globex: OrgWorld) -> None:
+    with tenant_context(globex.organization):
+        theirs = WorkItem.objects.create(
+            provider="jira", external_id="1", key="GLX-1", kind="issue", title="Theirs"
+        )
+    with tenant_context(acme.organization):
+        ours = WorkItem.objects.create(
+            provider="jira", external_id="1", key="ACM-1", kind="issue", title="Ours"
+        )
+        bulk.update_by_id(WorkItem, ["title", "attributes"], [(ours.pk, "Renamed", {"x": [1]})])
+        bulk.update_by_id(WorkItem, ["title"], [(theirs.pk, "Hijacked")])
+        bulk.update_for_ids(WorkItem, [theirs.pk], {"title": "Hijacked"})
+        ours.refresh_from_db()
+        assert (ours.title, ours.attributes) == ("Renamed", {"x": [1]})
+    with tenant_context(globex.organization):
+        theirs.refresh_from_db()
+        assert theirs.title == "Theirs"
