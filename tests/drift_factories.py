@@ -55,7 +55,7 @@ def make_drift_data(world: Any, goals: dict[str, Any]) -> dict[str, Any]:
         computed_at=now,
     )
     notification = notification_record(
-        recipient=world.manager,
+        recipient=world.admin,
         kind=NotificationKind.DRIFT_ALERT,
         subject_key=f"finding:{finding.pk}:1",
         title=f"{name} revenue is drifting: ownership gap",

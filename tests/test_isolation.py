@@ -153,6 +153,7 @@ VICTIM_VALUES: dict[str, Callable[[Victim], object]] = {
     "rule_id": lambda victim: victim.integrations["rule"].pk,
     "identity_id": lambda victim: victim.integrations["identity"].pk,
     "finding_id": lambda victim: victim.drift["finding"].pk,
+    "notification_id": lambda victim: victim.drift["notification"].pk,
 }
 
 WEBHOOK_SKIP_REASON = (
