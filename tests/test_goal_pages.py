@@ -315,7 +315,7 @@ def test_the_tree_nests_the_cascade_with_progress_against_the_pace(goals: Goals)
     team_at = body.index("Keep enterprise customers renewing to lift revenue retention")
     person_at = body.index("Resolve renewal blockers for enterprise customers")
     assert company_at < team_at < person_at
-    assert body.count("<details") == 3
+    assert body.count('<details class="node-body"') == 3
     assert 'class="bar-pace"' in body
     assert "42%" in body  # five of twelve blockers resolved
     assert "style=" not in body
