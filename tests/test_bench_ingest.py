@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -33,9 +36,26 @@ FIGURES = {
 
 
 def _bench(*args: str) -> tuple[str, dict[str, Any]]:
-    out = io.StringIO()
-    call_command("bench", *args, stdout=out, stderr=io.StringIO())
-    text = out.getvalue()
+    """Run ``manage.py bench`` in a process of its own against the test database.
+
+    The benchmark forks its set-up and workers; a fork taken from the test process would copy the threads
+    other tests leave running (the browser driver's), which can hold locks the child then waits on forever.
+    """
+    database = connection.settings_dict
+    url = (
+        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or '127.0.0.1'}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "bench", *args],
+        env={**os.environ, "DATABASE_URL": url, "DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = result.stdout
     return text, json.loads(text.strip().splitlines()[-1])
 
 
