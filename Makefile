@@ -31,14 +31,16 @@ test: $(INSTALLED) services
 # Every registered benchmark (manage.py bench --list), each in its own process, against PostgreSQL in a
 # scratch database made anew for the run: benchmarks leave their data behind, and a fresh database keeps
 # one run's figures comparable with the next. BENCH_NAMES=ingest runs only those named;
-# BENCH_ARGS=--check fails the run when a target is missed.
+# BENCH_ARGS=--check fails the run when a target is missed. Redis holds the drift engine's pending set,
+# as in a deployment.
 BENCH_DB ?= okrsignal_bench
 BENCH_SERVER ?= postgres://okrsignal:okrsignal@127.0.0.1:5432
+BENCH_REDIS ?= redis://127.0.0.1:6379/14
 bench: $(INSTALLED) services
 	psql "$(BENCH_SERVER)/postgres" -q -v ON_ERROR_STOP=1 \
 		-c "DROP DATABASE IF EXISTS $(BENCH_DB)" -c "CREATE DATABASE $(BENCH_DB)"
 	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB) $(BIN)/python manage.py migrate --no-input -v 0
-	set -e; export DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB); \
+	set -e; export DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB) REDIS_URL=$(BENCH_REDIS) CACHE_URL=$(BENCH_REDIS); \
 	for name in $(or $(BENCH_NAMES),$$($(BIN)/python manage.py bench --list)); do \
 		$(BIN)/python manage.py bench $$name $(BENCH_ARGS); \
 	done

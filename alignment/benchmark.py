@@ -1,4 +1,6 @@
-"""``manage.py bench drift``: the drift engine on a large organisation, measured against a raw aggregate.
+"""``manage.py bench drift``: the drift engine on a large organisation, measured against a raw aggregate;
+and ``manage.py bench dashboard``: the leader dashboard's server time on that organisation
+(``run_dashboard``).
 
 One run on the migrated database the command is given:
 
@@ -37,7 +39,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import multiprocessing
+import os
+import pickle
 import random
 import resource
 import time
@@ -45,8 +48,6 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 from okrsignal.bench import Target, register
@@ -55,6 +56,7 @@ DEFAULT_PEOPLE = 2_000
 DEFAULT_KEY_RESULTS = 1_500
 DEFAULT_SIGNALS = 1_000_000
 DEFAULT_NEW_SIGNALS = 1_000
+DEFAULT_DASHBOARD_REQUESTS = 200
 DEFAULT_SEED = 2026
 
 CYCLE_WEEKS = 13
@@ -1130,38 +1132,40 @@ class _ChildOutcome:
     error: str = ""
 
 
-def _child_main(target: Callable[..., Any], args: tuple[Any, ...], conn: Connection) -> None:
-    from django.db import connections
-
-    try:
-        outcome = _ChildOutcome(target(*args), _rss_kb())
-    except BaseException:  # reported to the parent, which raises it there
-        outcome = _ChildOutcome(None, _rss_kb(), traceback.format_exc())
-    finally:
-        connections.close_all()
-    conn.send(outcome)
-    conn.close()
-
-
 def _in_child(target: Callable[..., Any], *args: Any) -> _ChildOutcome:
-    """Run ``target(*args)`` in a forked process (its own database connection) and answer its outcome."""
+    """Run ``target(*args)`` in a forked process (with a database connection of its own) and answer its
+    outcome, which comes back pickled through a pipe.
+
+    A plain ``os.fork``: the after-fork hooks of ``multiprocessing`` would have kombu read broker
+    connections inherited from this process, and one left waiting for a reply (a control call's poll)
+    would hang the child, or take the reply this process still expects. The child never uses them.
+    """
     from django.db import connections
 
     connections.close_all()
-    context = multiprocessing.get_context("fork")
-    receiving, sending = context.Pipe(duplex=False)
-    process: BaseProcess = context.Process(target=_child_main, args=(target, args, sending), daemon=True)
-    process.start()
-    sending.close()
-    try:
-        outcome: _ChildOutcome = receiving.recv()
-    except EOFError:
-        process.join()
-        raise RuntimeError(f"The generating process died (exit code {process.exitcode}).") from None
-    process.join()
-    if outcome.error:
-        raise RuntimeError(f"The generating process failed:\n{outcome.error}")
-    return outcome
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(reading)
+        try:
+            outcome = _ChildOutcome(target(*args), _rss_kb())
+        except BaseException:  # reported to the parent, which raises it there
+            outcome = _ChildOutcome(None, _rss_kb(), traceback.format_exc())
+        finally:
+            connections.close_all()
+        with os.fdopen(writing, "wb") as pipe:
+            pickle.dump(outcome, pipe)
+        os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading, "rb") as pipe:
+        answer = pipe.read()
+    _pid, status = os.waitpid(pid, 0)
+    if not answer:
+        raise RuntimeError(f"The generating process died (wait status {status}).")
+    received: _ChildOutcome = pickle.loads(answer)  # noqa: S301 - written by our own child just now
+    if received.error:
+        raise RuntimeError(f"The generating process failed:\n{received.error}")
+    return received
 
 
 def _generate_in_child(options: dict[str, Any], show_progress: bool) -> DriftWorld:
@@ -1179,13 +1183,30 @@ def _quiet(message: str) -> None:
 
 
 def remove_world(world: DriftWorld) -> None:
-    """Delete the organisation and everything in it, its people's accounts included."""
+    """Delete the organisation and everything in it, its people's accounts included.
+
+    The links and then the signals go first, each table vacuumed after: the database checks every
+    deleted row's foreign keys against the tables pointing at it, and the signal columns those checks
+    read have no index of their own, so each check reads the whole table (dead rows included) unless it
+    has been emptied of them. The rest goes through ``organization_delete``.
+    """
+    from django.db import connection
+
     from okrsignal.models import Organization
     from okrsignal.services import organization_delete
+    from okrsignal.tenancy import tenant_context
+    from signals_ingest.models import ExecutionSignal, SignalKeyResult
 
     organization = Organization.objects.filter(pk=world.organization_id).first()
-    if organization is not None:
-        organization_delete(organization=organization)
+    if organization is None:
+        return
+    for model in (SignalKeyResult, ExecutionSignal):
+        table = connection.ops.quote_name(model._meta.db_table)
+        with tenant_context(organization), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE organization_id = %s", [organization.pk])  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM {table}")
+    organization_delete(organization=organization)
 
 
 def _option(options: Mapping[str, Any], name: str, default: int) -> int:
@@ -1302,7 +1323,8 @@ def run_drift(options: Mapping[str, Any], progress: Callable[[str], None]) -> di
             remove_world(world)
 
 
-def _arguments(parser: argparse.ArgumentParser) -> None:
+def _world_arguments(parser: argparse.ArgumentParser) -> None:
+    """The generated organisation's options, shared by ``bench drift`` and ``bench dashboard``."""
     parser.add_argument("--people", type=int, default=DEFAULT_PEOPLE, help="people in the organisation")
     parser.add_argument(
         "--key-results", type=int, default=DEFAULT_KEY_RESULTS, help="key results in the cycle"
@@ -1310,14 +1332,18 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--signals", type=int, default=DEFAULT_SIGNALS, help="execution signals over the quarter"
     )
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the generated organisation")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark's organisation and data")
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    _world_arguments(parser)
     parser.add_argument(
         "--new-signals",
         type=int,
         default=DEFAULT_NEW_SIGNALS,
         help="signals arriving before the incremental run",
     )
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the generated organisation")
-    parser.add_argument("--keep", action="store_true", help="keep the benchmark's organisation and data")
 
 
 register(
@@ -1331,3 +1357,125 @@ register(
     ],
     add_arguments=_arguments,
 )(run_drift)
+
+
+# --- manage.py bench dashboard -----------------------------------------------------------------------
+
+
+def run_dashboard(options: Mapping[str, Any], progress: Callable[[str], None]) -> dict[str, Any]:
+    """The leader dashboard's server time on the drift benchmark's organisation.
+
+    The organisation is generated as for ``bench drift`` (not timed), and its quarter evaluated week by
+    week as a deployment would have done it (not timed), so the dashboard has twelve weeks of scores to
+    draw and the findings they opened. Then the organisation's admin requests ``/o/<slug>/`` through the
+    whole Django stack (middleware, session, view, template) ``--requests`` times, after two requests that
+    warm the process; each one's time is the server time. ``queries`` is the number of database queries
+    of one more request.
+    """
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client, override_settings
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from alignment import triggers
+    from alignment.models import DriftScore, Finding
+    from alignment.services import evaluate_quarter, last_complete_week_end
+    from goals.models import Cycle
+    from okrsignal.bench import percentile
+    from okrsignal.models import Membership, Organization, Role
+    from okrsignal.tenancy import tenant_context
+
+    people = _option(options, "people", DEFAULT_PEOPLE)
+    key_results = _option(options, "key_results", DEFAULT_KEY_RESULTS)
+    signals = _option(options, "signals", DEFAULT_SIGNALS)
+    requests = _option(options, "requests", DEFAULT_DASHBOARD_REQUESTS)
+    if people < 10 or key_results < 1 or signals < 0 or requests < 1:
+        raise ValueError("Give at least 10 people, 1 key result, 1 request, and no negative signals.")
+    seed = _option(options, "seed", DEFAULT_SEED)
+    world: DriftWorld | None = None
+    try:
+        progress("Generating the organisation in a process of its own (not timed)")
+        generated = _in_child(
+            _generate_in_child,
+            {"people": people, "key_results": key_results, "signals": signals, "seed": seed},
+            True,
+        )
+        world = generated.value
+        assert isinstance(world, DriftWorld)
+        progress(f"Generated in {world.generation_seconds:.1f} s")
+        organization = Organization.objects.get(pk=world.organization_id)
+
+        progress("Evaluating the quarter week by week, as it went (not timed)")
+        started = time.perf_counter()
+        with tenant_context(organization):
+            cycle = Cycle.objects.get(pk=world.cycle_id)
+            admin = Membership.objects.select_related("user").filter(role=Role.ADMIN).order_by("pk").first()
+        if admin is None:
+            raise RuntimeError("The generated organisation has no admin.")
+        with triggers.replaying():
+            weeks = evaluate_quarter(organization, cycle, until=last_complete_week_end(cycle, timezone.now()))
+        scoring_seconds = time.perf_counter() - started
+        with tenant_context(organization):
+            findings = Finding.objects.filter(cycle_id=world.cycle_id, active=True).count()
+            scores = DriftScore.objects.filter(cycle_id=world.cycle_id).count()
+        progress(f"{len(weeks)} weeks scored in {scoring_seconds:.1f} s: {findings:,} open findings")
+
+        page = reverse("organization_home", kwargs={"org_slug": world.slug})
+        client = Client(secure=True)
+        client.force_login(admin.user)
+        timings: list[float] = []
+        with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
+
+            def request() -> float:
+                began = time.perf_counter()
+                response = client.get(page)
+                elapsed = (time.perf_counter() - began) * 1000
+                if response.status_code != 200:
+                    raise RuntimeError(f"The dashboard answered {response.status_code}.")
+                return elapsed
+
+            progress(f"Requesting {page} {requests} times as the organisation's admin")
+            request()
+            request()
+            timings = [request() for _ in range(requests)]
+            with CaptureQueriesContext(connection) as captured:
+                request()
+        return {
+            "organization": world.slug,
+            "people": world.people,
+            "key_results": world.key_results,
+            "signals": world.signals,
+            "weeks_scored": len(weeks),
+            "scoring_s": round(scoring_seconds, 1),
+            "findings": findings,
+            "scores_stored": scores,
+            "requests": requests,
+            "p50_ms": round(percentile(timings, 0.50), 1),
+            "p95_ms": round(percentile(timings, 0.95), 1),
+            "max_ms": round(max(timings), 1),
+            "queries": len(captured),
+            "debug": settings.DEBUG,
+            "generation_s": round(world.generation_seconds, 1),
+            "peak_rss_mb": round(_rss_kb() / 1024, 1),
+        }
+    finally:
+        if world is not None and not options.get("keep"):
+            progress("Removing the benchmark's organisation")
+            remove_world(world)
+
+
+def _dashboard_arguments(parser: argparse.ArgumentParser) -> None:
+    _world_arguments(parser)
+    parser.add_argument(
+        "--requests", type=int, default=DEFAULT_DASHBOARD_REQUESTS, help="dashboard requests timed"
+    )
+
+
+register(
+    "dashboard",
+    help="The leader dashboard's server time and queries on the drift benchmark's organisation",
+    targets=[Target("p95_ms", below=200)],
+    add_arguments=_dashboard_arguments,
+)(run_dashboard)

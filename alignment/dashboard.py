@@ -17,14 +17,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from alignment import charts
 from alignment.loader import cycle_of
-from alignment.models import FINDING_KIND_CHOICES, DriftScore, Finding, FindingEvent
+from alignment.models import FINDING_KIND_CHOICES, DriftScore, EffortWeek, Finding, FindingEvent
 from goals import selectors as goal_selectors
 from goals.charts import percent
 from goals.checkin_reminders import CheckInSchedule
@@ -42,7 +42,7 @@ from goals.models import (
 )
 from okrsignal.models import Membership, Organization, Team
 from okrsignal.permissions import report_ids
-from signals_ingest.models import ExecutionSignal, Integration, Provider, SignalKeyResult
+from signals_ingest.models import Integration, Provider
 
 # The kinds as people read them (the stored choices capitalise only the first word: "Kpi conflict").
 KIND_LABELS: dict[str, str] = {
@@ -54,6 +54,8 @@ KEY_RESULT = "key_result"
 OBJECTIVE = "objective"
 # How many of the week's largest score changes "what changed" lists.
 SCORE_MOVES_SHOWN = 5
+# How many new and resolved findings "what changed" names (the rest are counted; the list has them all).
+CHANGES_SHOWN = 8
 # A score change smaller than this is noise, not news.
 SCORE_MOVE_MIN = 3
 
@@ -144,7 +146,12 @@ class Goal:
         return self.kind == KEY_RESULT
 
     @property
+    def owner_id(self) -> int | None:
+        return self.key_result.owner_id if self.key_result is not None else self.objective.owner_id
+
+    @property
     def owner(self) -> Membership | None:
+        """The owner, with their user: read in one query for many goals by ``attach_owners`` first."""
         return self.key_result.owner if self.key_result is not None else self.objective.owner
 
     @property
@@ -173,19 +180,36 @@ class Goal:
         return "alignment:key_result_drift" if self.is_key_result else "alignment:objective_drift"
 
 
-def cycle_goals(cycle: Cycle) -> dict[SubjectKey, Goal]:
-    """Every objective and key result of the cycle (two queries)."""
-    objectives = {
-        objective.pk: objective
-        for objective in Objective.objects.filter(cycle=cycle).select_related("owner__user", "team")
-    }
+# Only the fields a goal is named, filtered and ranked by: a large cycle has thousands of goals.
+_OBJECTIVE_FIELDS = ("organization", "cycle", "title", "level", "state", "owner", "team")
+_KEY_RESULT_FIELDS = ("organization", "objective", "title", "owner")
+
+
+def cycle_goals(cycle: Cycle, subjects: Iterable[SubjectKey] | None = None) -> dict[SubjectKey, Goal]:
+    """The cycle's objectives and key results (two queries): all of them, or those ``subjects`` names and
+    the objectives of its key results. Owners are not read: a page names the owners of the few goals it
+    shows, through ``attach_owners``."""
+    objective_query = Objective.objects.filter(cycle=cycle).select_related("team").only(*_OBJECTIVE_FIELDS)
+    if subjects is None:
+        objectives = {objective.pk: objective for objective in objective_query}
+        key_results = list(
+            KeyResult.objects.filter(objective_id__in=list(objectives)).only(*_KEY_RESULT_FIELDS)
+        )
+    else:
+        wanted = set(subjects)
+        key_results = list(
+            KeyResult.objects.filter(
+                objective__cycle=cycle, pk__in=[pk for kind, pk in wanted if kind == KEY_RESULT]
+            ).only(*_KEY_RESULT_FIELDS)
+        )
+        objective_ids = {pk for kind, pk in wanted if kind == OBJECTIVE}
+        objective_ids |= {key_result.objective_id for key_result in key_results}
+        objectives = {objective.pk: objective for objective in objective_query.filter(pk__in=objective_ids)}
     goals: dict[SubjectKey, Goal] = {
         (OBJECTIVE, pk): Goal(kind=OBJECTIVE, id=pk, title=objective.title, objective=objective)
         for pk, objective in objectives.items()
     }
-    for key_result in KeyResult.objects.filter(objective_id__in=list(objectives)).select_related(
-        "owner__user"
-    ):
+    for key_result in key_results:
         objective = objectives[key_result.objective_id]
         key_result.objective = objective
         goals[(KEY_RESULT, key_result.pk)] = Goal(
@@ -198,17 +222,34 @@ def cycle_goals(cycle: Cycle) -> dict[SubjectKey, Goal]:
     return goals
 
 
+def attach_owners(goals: Iterable[Goal]) -> None:
+    """Read the owners of ``goals``, with their users, in one query, so that ``goal.owner`` asks no more."""
+    goals = list(goals)
+    owner_ids = {goal.owner_id for goal in goals if goal.owner_id is not None}
+    owners = {
+        person.pk: person for person in Membership.objects.filter(pk__in=owner_ids).select_related("user")
+    }
+    for goal in goals:
+        holder = goal.key_result if goal.key_result is not None else goal.objective
+        holder.owner = owners.get(goal.owner_id) if goal.owner_id is not None else None
+
+
 # --- Filters ----------------------------------------------------------------------------------------
+
+# The diverging goals listed before "Show all": the ones to talk about on Monday, ranked first.
+TOP_DIVERGING = 25
 
 
 @dataclass(frozen=True)
 class DashboardFilters:
-    """Narrowing the list of diverging goals: by the goal's team, its level and the kind of finding.
-    Read from the query string so a filtered view is a link; a value that names nothing is ignored."""
+    """Narrowing the list of diverging goals: by the goal's team, its level and the kind of finding; and
+    whether the whole list is shown or only its top. Read from the query string so a filtered view is a
+    link; a value that names nothing is ignored."""
 
     team_id: int | None = None
     level: str | None = None
     kind: str | None = None
+    show_all: bool = False
 
     @classmethod
     def from_query(cls, query: QueryDict | Mapping[str, str], *, team_ids: Iterable[int]) -> DashboardFilters:
@@ -219,6 +260,7 @@ class DashboardFilters:
             team_id=int(team) if team.isdigit() and int(team) in set(team_ids) else None,
             level=level if level in Level.values else None,
             kind=kind if kind in KIND_LABELS else None,
+            show_all=query.get("show") == "all",
         )
 
     @property
@@ -233,6 +275,8 @@ class DashboardFilters:
             params["level"] = self.level
         if self.kind is not None:
             params["kind"] = self.kind
+        if self.show_all:
+            params["show"] = "all"
         return params
 
     def admits(self, goal: Goal, kinds: Iterable[str]) -> bool:
@@ -419,10 +463,22 @@ class ScoreMove:
 
 @dataclass
 class WeekChanges:
+    """What the week brought, newest first; each list cut to its first ``CHANGES_SHOWN`` lines."""
+
     since_week: int
     new: list[ChangeLine]
     resolved: list[ChangeLine]
     moves: list[ScoreMove]
+    new_total: int = 0
+    resolved_total: int = 0
+
+    @property
+    def new_hidden(self) -> int:
+        return self.new_total - len(self.new)
+
+    @property
+    def resolved_hidden(self) -> int:
+        return self.resolved_total - len(self.resolved)
 
     @property
     def anything(self) -> bool:
@@ -461,7 +517,14 @@ class LeaderDashboard:
     setup: Setup
     report_count: int
     diverging: list[DivergingGoal] = field(default_factory=list)
-    diverging_total: int = 0
+    diverging_total: int = 0  # live goals drifting, whatever the filters
+    diverging_matching: int = 0  # of those, the ones the filters admit (``diverging`` may show fewer)
+
+    @property
+    def diverging_hidden(self) -> int:
+        """Matching diverging goals below the top of the list, shown on asking for all."""
+        return self.diverging_matching - len(self.diverging)
+
     headline: Headline | None = None
     changes: WeekChanges | None = None
 
@@ -484,9 +547,29 @@ def _teams() -> list[Team]:
     return list(Team.objects.order_by("name"))
 
 
-def _setup(
-    cycle: Cycle | None, goals: Mapping[SubjectKey, Goal], people: Sequence[Membership], teams: int
-) -> Setup:
+@dataclass(frozen=True)
+class GoalCounts:
+    """How many goals a cycle has, and how many of them are live (their objective active)."""
+
+    goals: int = 0
+    live: int = 0
+
+
+def goal_counts(cycle: Cycle) -> GoalCounts:
+    """Counted in the database (two queries): a large cycle has thousands of goals."""
+    active = ObjectiveState.ACTIVE
+    objectives = Objective.objects.filter(cycle=cycle).aggregate(
+        goals=Count("id"), live=Count("id", filter=Q(state=active))
+    )
+    key_results = KeyResult.objects.filter(objective__cycle=cycle).aggregate(
+        goals=Count("id"), live=Count("id", filter=Q(objective__state=active))
+    )
+    return GoalCounts(
+        goals=objectives["goals"] + key_results["goals"], live=objectives["live"] + key_results["live"]
+    )
+
+
+def _setup(cycle: Cycle | None, counts: GoalCounts, teams: int) -> Setup:
     connected = [
         Provider(provider).label
         for provider in Integration.objects.filter(state=Integration.State.CONNECTED)
@@ -495,15 +578,11 @@ def _setup(
     ]
     return Setup(
         has_cycle=cycle is not None,
-        has_goals=bool(goals),
+        has_goals=counts.goals > 0,
         connected=connected,
-        active_people=sum(1 for person in people if person.is_active),
+        active_people=Membership.objects.filter(is_active=True).count(),
         teams=teams,
     )
-
-
-def _people() -> list[Membership]:
-    return list(Membership.objects.only("id", "is_active", "joined_at", "deactivated_at"))
 
 
 def leader_dashboard(
@@ -524,7 +603,6 @@ def leader_dashboard(
     organization = viewer.organization
     teams = _teams()
     filters = DashboardFilters.from_query(query, team_ids=[team.pk for team in teams])
-    people = _people()
     report_count = len(report_ids(viewer))
     if cycle is None:
         return LeaderDashboard(
@@ -536,12 +614,12 @@ def leader_dashboard(
             filters=filters,
             teams=teams,
             stamp="",
-            setup=_setup(None, {}, people, len(teams)),
+            setup=_setup(None, GoalCounts(), len(teams)),
             report_count=report_count,
         )
     state = state or scoring_state(cycle)
     week = reference_week(cycle, state, now=now)
-    goals = cycle_goals(cycle)
+    counts = goal_counts(cycle)
     dashboard = LeaderDashboard(
         organization=organization,
         cycle=cycle,
@@ -551,17 +629,28 @@ def leader_dashboard(
         filters=filters,
         teams=teams,
         stamp=state.stamp,
-        setup=_setup(cycle, goals, people, len(teams)),
+        setup=_setup(cycle, counts, len(teams)),
         report_count=report_count,
     )
-    if not goals:
+    if not counts.goals:
         return dashboard
-    open_findings = [
-        finding
-        for finding in Finding.objects.filter(cycle=cycle, state__in=OPEN_STATES)
-        if subject_key(finding.key_result_id, finding.objective_id) in goals
-    ]
+    # Without their evidence and figures: the page shows neither, and a large cycle's are megabytes.
+    findings = list(
+        Finding.objects.filter(cycle=cycle, state__in=OPEN_STATES).defer("evidence", "figures", "state_note")
+    )
     current, previous = _scores_at(cycle, week)
+    events = _change_events(cycle, week)
+    moves = _score_moves(current, previous)
+    # The goals this page names, and only those.
+    goals = cycle_goals(
+        cycle,
+        subjects={subject_key(finding.key_result_id, finding.objective_id) for finding in findings}
+        | {subject_key(event.finding.key_result_id, event.finding.objective_id) for event in events}
+        | {key for key, _before, _after in moves},
+    )
+    open_findings = [
+        finding for finding in findings if subject_key(finding.key_result_id, finding.objective_id) in goals
+    ]
     by_goal: dict[SubjectKey, list[Finding]] = defaultdict(list)
     for finding in open_findings:
         by_goal[subject_key(finding.key_result_id, finding.objective_id)].append(finding)
@@ -578,6 +667,7 @@ def leader_dashboard(
     ]
     dashboard.diverging_total = len(diverging)
     shown = [row for row in diverging if filters.admits(row.goal, (finding.kind for finding in row.findings))]
+    dashboard.diverging_matching = len(shown)
     shown.sort(
         key=lambda row: (
             -(row.score if row.score is not None else -1),
@@ -585,12 +675,13 @@ def leader_dashboard(
             row.goal.title.lower(),
         )
     )
+    if not filters.show_all:
+        shown = shown[:TOP_DIVERGING]
     _draw_sparklines(cycle, shown, weeks=max(week, 1))
+    attach_owners(row.goal for row in shown)
     dashboard.diverging = shown
-    dashboard.headline = _headline(
-        organization, cycle, week, goals=goals, diverging=diverging, people=people, now=now
-    )
-    dashboard.changes = _changes(cycle, week, goals=goals, current=current, previous=previous)
+    dashboard.headline = _headline(organization, cycle, week, counts=counts, diverging=diverging, now=now)
+    dashboard.changes = _changes(week, events=events, moves=moves, goals=goals)
     return dashboard
 
 
@@ -629,39 +720,26 @@ def _draw_sparklines(cycle: Cycle, rows: list[DivergingGoal], *, weeks: int) -> 
 
 
 def linked_effort(cycle: Cycle, weeks: Sequence[int]) -> dict[int, WeekShare]:
-    """For each cycle week, the weight of signals by known people that count toward a key result, against
-    the weight of all their signals (one aggregate query)."""
-    engine_cycle = cycle_of(cycle)
+    """For each cycle week, the weight of known people's signals that count toward a key result, against
+    the weight of all their signals, as the latest scoring read them (one query over the stored weekly
+    effort; weeks not yet scored are missing)."""
     wanted = [week for week in weeks if week >= 1]
     if not wanted:
         return {}
-    linked = Exists(SignalKeyResult.objects.filter(signal_id=OuterRef("pk")))
-    sums: dict[str, Sum] = {}
-    for week in wanted:
-        in_week = Q(
-            occurred_at__gte=engine_cycle.week_start(week), occurred_at__lt=engine_cycle.week_start(week + 1)
-        )
-        sums[f"all_{week}"] = Sum("weight", filter=in_week)
-        sums[f"linked_{week}"] = Sum("weight", filter=in_week & Q(is_linked=True))
-    totals = (
-        ExecutionSignal.objects.filter(
-            occurred_at__gte=engine_cycle.week_start(min(wanted)),
-            occurred_at__lt=engine_cycle.week_start(max(wanted) + 1),
-            actor__membership__isnull=False,
-        )
-        .alias(is_linked=linked)
-        .aggregate(**sums)
-    )
     return {
-        week: WeekShare(part=totals[f"linked_{week}"] or 0.0, whole=totals[f"all_{week}"] or 0.0)
-        for week in wanted
+        row["week"]: WeekShare(part=row["part"] or 0.0, whole=row["whole"] or 0.0)
+        for row in EffortWeek.objects.filter(cycle=cycle, week__in=wanted)
+        .values("week")
+        .annotate(part=Sum("linked_weight"), whole=Sum("total_weight"))
+        .order_by("week")
     }
 
 
-def _expected_at(person: Membership, due_at: datetime) -> bool:
-    if person.joined_at >= due_at:
-        return False
-    return person.is_active or (person.deactivated_at is not None and person.deactivated_at > due_at)
+def _expected_at(due_at: datetime) -> QuerySet[Membership]:
+    """Who was expected to check in by ``due_at``: members by then, and not yet gone."""
+    return Membership.objects.filter(joined_at__lt=due_at).filter(
+        Q(is_active=True) | Q(deactivated_at__gt=due_at)
+    )
 
 
 def _headline(
@@ -669,12 +747,10 @@ def _headline(
     cycle: Cycle,
     week: int,
     *,
-    goals: Mapping[SubjectKey, Goal],
+    counts: GoalCounts,
     diverging: Sequence[DivergingGoal],
-    people: Sequence[Membership],
     now: datetime,
 ) -> Headline:
-    live = [goal for goal in goals.values() if goal.is_live]
     effort = linked_effort(cycle, [week - 1, week])
     check_in_week: date | None = None
     check_ins = Completion(submitted=0, expected=0)
@@ -682,7 +758,7 @@ def _headline(
     if week >= 1:
         check_in_week = week_monday(week_start_date(cycle, week))
         due_at = CheckInSchedule.of(organization).due_at(check_in_week)
-        expected = [person.pk for person in people if _expected_at(person, due_at)]
+        expected = _expected_at(due_at).values_list("pk", flat=True)
         submitted = CheckIn.objects.filter(week=check_in_week, state=CheckInState.SUBMITTED).values_list(
             "membership_id", flat=True
         )
@@ -690,7 +766,7 @@ def _headline(
         pulse = pulse_figure(PulseAnswer.objects.filter(week=check_in_week).values_list("score", flat=True))
     empty = WeekShare(part=0.0, whole=0.0)
     return Headline(
-        goals_live=len(live),
+        goals_live=counts.live,
         goals_drifting=len(diverging),
         effort_this_week=effort.get(week, empty),
         effort_last_week=effort.get(week - 1, empty),
@@ -700,24 +776,14 @@ def _headline(
     )
 
 
-def _changes(
-    cycle: Cycle,
-    week: int,
-    *,
-    goals: Mapping[SubjectKey, Goal],
-    current: Mapping[SubjectKey, int],
-    previous: Mapping[SubjectKey, int],
-) -> WeekChanges:
-    """Findings opened (or opened again) and resolved since last week's scoring, and the largest score
-    moves from last week to this one (one query besides the scores already read).
+def _change_events(cycle: Cycle, week: int) -> list[FindingEvent]:
+    """Findings opened (or opened again) and resolved since last week's scoring, newest first (one query).
 
     Last week's scoring happened as of the end of last week, the start of this one: what the engine did
     then is last week's news; what it did as this week ended, and what people did since, is this week's.
     """
     since = cycle_of(cycle).week_start(max(week, 1))
-    new: list[ChangeLine] = []
-    resolved: list[ChangeLine] = []
-    for event in (
+    return list(
         FindingEvent.objects.filter(
             finding__cycle=cycle,
             at__gt=since,
@@ -728,8 +794,34 @@ def _changes(
             ],
         )
         .select_related("finding", "by__user")
+        .defer("finding__evidence", "finding__figures", "finding__explanation", "finding__state_note")
         .order_by("-at", "-id")
-    ):
+    )
+
+
+def _score_moves(
+    current: Mapping[SubjectKey, int], previous: Mapping[SubjectKey, int]
+) -> list[tuple[SubjectKey, int, int]]:
+    """Goals whose score moved from last week to this one by more than noise: (goal, before, after)."""
+    return [
+        (key, previous[key], score)
+        for key, score in current.items()
+        if key in previous and abs(score - previous[key]) >= SCORE_MOVE_MIN
+    ]
+
+
+def _changes(
+    week: int,
+    *,
+    events: Sequence[FindingEvent],
+    moves: Sequence[tuple[SubjectKey, int, int]],
+    goals: Mapping[SubjectKey, Goal],
+) -> WeekChanges:
+    """What changed since last week: the findings ``events`` opened and resolved, and the largest score
+    ``moves``, of the ``goals`` given."""
+    new: list[ChangeLine] = []
+    resolved: list[ChangeLine] = []
+    for event in events:
         finding = event.finding
         goal = goals.get(subject_key(finding.key_result_id, finding.objective_id))
         if goal is None:
@@ -743,10 +835,15 @@ def _changes(
             note=event.note,
         )
         (resolved if event.action == FindingEvent.Action.RESOLVED else new).append(line)
-    moves = [
-        ScoreMove(goal=goals[key], before=previous[key], after=score)
-        for key, score in current.items()
-        if key in previous and key in goals and abs(score - previous[key]) >= SCORE_MOVE_MIN
+    score_moves = [
+        ScoreMove(goal=goals[key], before=before, after=after) for key, before, after in moves if key in goals
     ]
-    moves.sort(key=lambda move: (-abs(move.change), move.goal.title.lower()))
-    return WeekChanges(since_week=week - 1, new=new, resolved=resolved, moves=moves[:SCORE_MOVES_SHOWN])
+    score_moves.sort(key=lambda move: (-abs(move.change), move.goal.title.lower()))
+    return WeekChanges(
+        since_week=week - 1,
+        new=new[:CHANGES_SHOWN],
+        resolved=resolved[:CHANGES_SHOWN],
+        moves=score_moves[:SCORE_MOVES_SHOWN],
+        new_total=len(new),
+        resolved_total=len(resolved),
+    )

@@ -432,20 +432,20 @@ class _Reader:
             ExternalIdentity.objects.filter(membership__isnull=False).values_list("id", "membership_id")
         )
 
-        linked: dict[tuple[int, int, int], list[float]] = defaultdict(lambda: [0.0, 0])
-        for key_result_id, person_id, week_number, weight, count in (
-            SignalKeyResult.objects.filter(
-                window, key_result_id__in=key_result_ids, actor_membership__isnull=False
+        # One row per key result, person and week already, in that order: taken as they come.
+        key_result_weeks = tuple(
+            KeyResultWeek(key_result_id, person_id, week_number, round(weight, 6), int(count))
+            for key_result_id, person_id, week_number, weight, count in (
+                SignalKeyResult.objects.filter(
+                    window, key_result_id__in=key_result_ids, actor_membership__isnull=False
+                )
+                .annotate(week=week)
+                .values("key_result_id", "actor_membership_id", "week")
+                .annotate(weight=Sum("weight"), count=Count("id"))
+                .values_list("key_result_id", "actor_membership_id", "week", "weight", "count")
+                .order_by("key_result_id", "actor_membership_id", "week")
             )
-            .annotate(week=week)
-            .values("key_result_id", "actor_membership_id", "week")
-            .annotate(weight=Sum("weight"), count=Count("id"))
-            .values_list("key_result_id", "actor_membership_id", "week", "weight", "count")
-            .order_by()
-        ):
-            sums = linked[(key_result_id, person_id, week_number)]
-            sums[0] += weight
-            sums[1] += count
+        )
 
         totals: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0])
         for actor_id, week_number, weight, count in (
@@ -494,10 +494,7 @@ class _Reader:
             sums[1] += group["count"]
 
         return _Activity(
-            key_result_weeks=tuple(
-                KeyResultWeek(key_result_id, person_id, week, round(weight, 6), int(count))
-                for (key_result_id, person_id, week), (weight, count) in sorted(linked.items())
-            ),
+            key_result_weeks=key_result_weeks,
             person_weeks=tuple(
                 PersonWeek(person_id, week, round(weight, 6), int(count))
                 for (person_id, week), (weight, count) in sorted(totals.items())

@@ -202,3 +202,26 @@ class DriftScore(TenantModel):
             f"key result {self.key_result_id}" if self.key_result_id else f"objective {self.objective_id}"
         )
         return f"{subject} week {self.week}: {self.score}"
+
+
+class EffortWeek(TenantModel):
+    """One person's effort in one ended cycle week, as the latest recompute read it: the weight of all
+    their signals and of the part counted toward a key result. The pages add these up rather than the
+    signals themselves, which a large organisation has millions of."""
+
+    cycle = models.ForeignKey("goals.Cycle", on_delete=models.CASCADE, related_name="effort_weeks")
+    person = models.ForeignKey("okrsignal.Membership", on_delete=models.CASCADE, related_name="effort_weeks")
+    week = models.SmallIntegerField()
+    linked_weight = models.FloatField()
+    total_weight = models.FloatField()
+
+    class Meta:
+        ordering = ["cycle", "week", "person"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "cycle", "week", "person"], name="effort_week_person"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"person {self.person_id} week {self.week}: {self.linked_weight:g} of {self.total_weight:g}"

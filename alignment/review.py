@@ -690,9 +690,9 @@ def team_page(viewer: Membership, cycle: Cycle | None, *, now: datetime | None =
     owned: dict[int, list[PersonFinding]] = defaultdict(list)
     for key, findings in findings_by_goal(cycle).items():
         goal = goals.get(key)
-        if goal is None or not goal.is_live or goal.owner is None:
+        if goal is None or not goal.is_live or goal.owner_id is None:
             continue
-        owned[goal.owner.pk] += [PersonFinding(goal=goal, finding=finding) for finding in findings]
+        owned[goal.owner_id] += [PersonFinding(goal=goal, finding=finding) for finding in findings]
 
     def member(person: Membership) -> TeamMember:
         weeks = effort.get(person.pk, [])

@@ -21,7 +21,7 @@ from alignment.engine import Evaluation, EvidenceRef, Subject, SubjectKind, eval
 from alignment.engine import Finding as EngineFinding
 from alignment.engine.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from alignment.loader import cycle_of, drift_input
-from alignment.models import ContributionCredit, DriftScore, Finding, FindingEvent
+from alignment.models import ContributionCredit, DriftScore, EffortWeek, Finding, FindingEvent
 from goals.models import Cycle, KeyResult
 from okrsignal.models import Membership, Organization
 from okrsignal.tenancy import require_same_organization, tenant_context
@@ -171,6 +171,7 @@ def store_evaluation(
         _store_findings(cycle, evaluation, subjects, result)
         _store_credits(cycle, evaluation, subjects, result)
         _store_scores(cycle, evaluation, result)
+        _store_effort(cycle, evaluation)
     return result
 
 
@@ -339,6 +340,33 @@ def _store_scores(cycle: Cycle, evaluation: Evaluation, result: RecomputeResult)
     DriftScore.objects.bulk_create(created)
     _update_rows(DriftScore, changed, ["score", "components", "computed_at"])
     result.scores = len(evaluation.scores)
+
+
+def _store_effort(cycle: Cycle, evaluation: Evaluation) -> None:
+    """Keep everyone's weekly effort as this evaluation read it: rows that changed are saved, rows it no
+    longer has (a later moment evaluated before an earlier one) go."""
+    stored = {
+        (row.person_id, row.week): row
+        for row in EffortWeek.objects.filter(cycle=cycle).only(
+            "id", "person_id", "week", "linked_weight", "total_weight"
+        )
+    }
+    created = []
+    changed = []
+    for effort in evaluation.effort:
+        row = stored.pop((effort.person_id, effort.week), None)
+        if row is None:
+            row = EffortWeek(cycle=cycle, person_id=effort.person_id, week=effort.week)
+            row.organization_id = cycle.organization_id
+            created.append(row)
+        elif (row.linked_weight, row.total_weight) != (effort.linked_weight, effort.total_weight):
+            changed.append(row)
+        row.linked_weight = effort.linked_weight
+        row.total_weight = effort.total_weight
+    EffortWeek.objects.bulk_create(created, batch_size=5_000)
+    _update_rows(EffortWeek, changed, ["linked_weight", "total_weight"])
+    if stored:
+        EffortWeek.objects.filter(pk__in=[row.pk for row in stored.values()]).delete()
 
 
 # Rows per statement when saving changed rows. The statement joins the rows it is given with the table,

@@ -81,6 +81,7 @@ class LeaderDashboardView(OrganizationViewMixin, View):
             "chosen_cycle": chosen,
             "dashboard_url": base,
             "clear_url": f"{base}?{urlencode({'cycle': chosen})}" if chosen else base,
+            "show_all_url": f"{base}?{urlencode({**params, 'show': 'all'})}",
             "poll_url": f"{base}?{urlencode({**params, STAMP_PARAMETER: dashboard.stamp})}",
             "poll_trigger": f"every {POLL_SECONDS}s, {POLL_EVENT}",
         }

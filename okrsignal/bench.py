@@ -21,6 +21,7 @@ standard output stays what scripts read.
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,3 +103,11 @@ def benchmarks() -> dict[str, Benchmark]:
     """Every registered benchmark, by name (importing each installed app's ``benchmark`` module first)."""
     autodiscover_modules("benchmark")
     return dict(sorted(_registry.items()))
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The nearest-rank percentile (``fraction`` 0.95 for p95) of ``values``; 0 when there are none."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]

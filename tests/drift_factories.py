@@ -8,7 +8,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from alignment.models import ContributionCredit, DriftScore, Finding, FindingEvent
+from alignment.models import ContributionCredit, DriftScore, EffortWeek, Finding, FindingEvent
 from okrsignal.models import NotificationChannel, NotificationKind
 from okrsignal.notifications import notification_delivery_record, notification_record
 
@@ -54,6 +54,9 @@ def make_drift_data(world: Any, goals: dict[str, Any]) -> dict[str, Any]:
         components=[{"name": "ownership", "value": 1.0, "points": 40, "detail": "no owner"}],
         computed_at=now,
     )
+    effort = EffortWeek.objects.create(
+        cycle=cycle, person=world.report, week=3, linked_weight=2.0, total_weight=5.0
+    )
     notification = notification_record(
         recipient=world.admin,
         kind=NotificationKind.DRIFT_ALERT,
@@ -73,6 +76,7 @@ def make_drift_data(world: Any, goals: dict[str, Any]) -> dict[str, Any]:
         "finding_event": event,
         "contribution": credit,
         "score": score,
+        "effort": effort,
         "notification": notification,
         "delivery": delivery,
     }

@@ -136,3 +136,32 @@ def test_the_drift_benchmark_prints_one_json_line_and_the_rows_are_real() -> Non
         )
     with cross_organization():
         assert not Organization.objects.filter(pk=organization.pk).exists()
+
+
+def test_the_dashboard_benchmark_is_registered_with_its_target() -> None:
+    dashboard = benchmarks()["dashboard"]
+    assert {target.metric: target.describe() for target in dashboard.targets} == {"p95_ms": "< 200"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboard_benchmark_requests_the_scored_dashboard_and_cleans_up() -> None:
+    sizes = ["--people", "40", "--key-results", "24", "--signals", "6000", "--requests", "12"]
+    text, figures = _bench("dashboard", "--json", *sizes)
+
+    assert len(text.strip().splitlines()) == 1
+    assert figures["benchmark"] == "dashboard"
+    assert (figures["people"], figures["key_results"], figures["signals"], figures["requests"]) == (
+        41,
+        24,
+        6000,
+        12,
+    )
+    # The quarter was scored week by week before the dashboard was asked for: every goal, every week.
+    assert figures["weeks_scored"] == 12
+    assert figures["scores_stored"] == 12 * (24 + 8)
+    assert figures["findings"] > 0
+    assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
+    assert 10 < figures["queries"] < 40
+    assert set(figures["targets"]) == {"p95_ms"}
+    with cross_organization():
+        assert not Organization.objects.filter(slug=figures["organization"]).exists()

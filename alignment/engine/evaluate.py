@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -14,7 +15,7 @@ from alignment.engine.effort import (
     shift_finding,
 )
 from alignment.engine.inputs import DriftInput
-from alignment.engine.outputs import Evaluation, Finding, Subject, SubjectKind
+from alignment.engine.outputs import Evaluation, Finding, PersonEffort, Subject, SubjectKind
 from alignment.engine.pace import kpi_conflicts, stale_key_results, status_contradictions
 from alignment.engine.scores import goal_scores
 from alignment.engine.structure import cascade_breaks, dependency_frictions
@@ -73,4 +74,22 @@ def evaluate(
         findings=tuple(findings),
         contributions=tuple(contributions),
         scores=tuple(scores),
+        effort=person_effort(data, weeks=context.weeks),
+    )
+
+
+def person_effort(data: DriftInput, *, weeks: int) -> tuple[PersonEffort, ...]:
+    """Each person's effort in weeks 1 to ``weeks``: all of it, and what was not unlinked work."""
+    unlinked: dict[tuple[int, int], float] = defaultdict(float)
+    for theme_row in data.theme_weeks:
+        unlinked[(theme_row.person_id, theme_row.week)] += theme_row.weight
+    return tuple(
+        PersonEffort(
+            person_id=row.person_id,
+            week=row.week,
+            linked_weight=round(max(0.0, row.weight - unlinked[(row.person_id, row.week)]), 6),
+            total_weight=row.weight,
+        )
+        for row in sorted(data.person_weeks, key=lambda row: (row.week, row.person_id))
+        if 1 <= row.week <= weeks
     )

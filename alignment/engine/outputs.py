@@ -121,6 +121,17 @@ class GoalScore:
 
 
 @dataclass(frozen=True, slots=True)
+class PersonEffort:
+    """One person's effort in one ended week: the weight of all their signals and of the part counted
+    toward a key result (each signal once, however many key results it counts toward)."""
+
+    person_id: int
+    week: int
+    linked_weight: float
+    total_weight: float
+
+
+@dataclass(frozen=True, slots=True)
 class Evaluation:
     """Everything the engine concludes as of one moment. ``week`` is the last week fully ended by then."""
 
@@ -129,3 +140,5 @@ class Evaluation:
     findings: tuple[Finding, ...]
     contributions: tuple[InvisibleContribution, ...]
     scores: tuple[GoalScore, ...]
+    # Everyone's effort in every ended week, whatever ``subjects`` the evaluation was limited to.
+    effort: tuple[PersonEffort, ...] = ()
