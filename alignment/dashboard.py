@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Subquery, Sum
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -95,8 +95,10 @@ class ScoringState:
 
 
 def scoring_state(cycle: Cycle) -> ScoringState:
-    """Two aggregate queries."""
-    scores = DriftScore.objects.filter(cycle=cycle).aggregate(
+    """Two aggregate queries. Scoring stores the scores of the week it evaluated, so the latest week's
+    rows say when scoring last landed: the thousands of earlier rows of a large cycle are not read."""
+    latest_week = DriftScore.objects.filter(cycle=cycle).order_by("-week").values("week")[:1]
+    scores = DriftScore.objects.filter(cycle=cycle, week=Subquery(latest_week)).aggregate(
         week=Max("week"), computed=Max("computed_at"), count=Count("id")
     )
     findings = Finding.objects.filter(cycle=cycle).aggregate(updated=Max("updated_at"), count=Count("id"))
@@ -189,22 +191,23 @@ def cycle_goals(cycle: Cycle, subjects: Iterable[SubjectKey] | None = None) -> d
     """The cycle's objectives and key results (two queries): all of them, or those ``subjects`` names and
     the objectives of its key results. Owners are not read: a page names the owners of the few goals it
     shows, through ``attach_owners``."""
-    objective_query = Objective.objects.filter(cycle=cycle).select_related("team").only(*_OBJECTIVE_FIELDS)
+    objective_query = (
+        Objective.objects.filter(cycle=cycle).select_related("team").only(*_OBJECTIVE_FIELDS).order_by()
+    )
     if subjects is None:
         objectives = {objective.pk: objective for objective in objective_query}
         key_results = list(
-            KeyResult.objects.filter(objective_id__in=list(objectives)).only(*_KEY_RESULT_FIELDS)
+            KeyResult.objects.filter(objective_id__in=list(objectives)).only(*_KEY_RESULT_FIELDS).order_by()
         )
     else:
         wanted = set(subjects)
-        key_results = list(
-            KeyResult.objects.filter(
-                objective__cycle=cycle, pk__in=[pk for kind, pk in wanted if kind == KEY_RESULT]
-            ).only(*_KEY_RESULT_FIELDS)
-        )
+        named = KeyResult.objects.filter(pk__in=[pk for kind, pk in wanted if kind == KEY_RESULT])
+        key_results = list(named.only(*_KEY_RESULT_FIELDS).order_by())
         objective_ids = {pk for kind, pk in wanted if kind == OBJECTIVE}
         objective_ids |= {key_result.objective_id for key_result in key_results}
         objectives = {objective.pk: objective for objective in objective_query.filter(pk__in=objective_ids)}
+        # Key results of objectives of other cycles are not this cycle's goals.
+        key_results = [key_result for key_result in key_results if key_result.objective_id in objectives]
     goals: dict[SubjectKey, Goal] = {
         (OBJECTIVE, pk): Goal(kind=OBJECTIVE, id=pk, title=objective.title, objective=objective)
         for pk, objective in objectives.items()
@@ -689,9 +692,11 @@ def _scores_at(cycle: Cycle, week: int) -> tuple[dict[SubjectKey, int], dict[Sub
     """Every goal's score in ``week`` and in the week before (one query)."""
     current: dict[SubjectKey, int] = {}
     previous: dict[SubjectKey, int] = {}
-    for score_week, key_result_id, objective_id, score in DriftScore.objects.filter(
-        cycle=cycle, week__in=[week - 1, week]
-    ).values_list("week", "key_result_id", "objective_id", "score"):
+    for score_week, key_result_id, objective_id, score in (
+        DriftScore.objects.filter(cycle=cycle, week__in=[week - 1, week])
+        .order_by()
+        .values_list("week", "key_result_id", "objective_id", "score")
+    ):
         target = current if score_week == week else previous
         target[subject_key(key_result_id, objective_id)] = score
     return current, previous
@@ -758,12 +763,17 @@ def _headline(
     if week >= 1:
         check_in_week = week_monday(week_start_date(cycle, week))
         due_at = CheckInSchedule.of(organization).due_at(check_in_week)
-        expected = _expected_at(due_at).values_list("pk", flat=True)
-        submitted = CheckIn.objects.filter(week=check_in_week, state=CheckInState.SUBMITTED).values_list(
-            "membership_id", flat=True
+        # Unordered: the default orders join every row to its person's name, for nothing here.
+        expected = _expected_at(due_at).order_by().values_list("pk", flat=True)
+        submitted = (
+            CheckIn.objects.filter(week=check_in_week, state=CheckInState.SUBMITTED)
+            .order_by()
+            .values_list("membership_id", flat=True)
         )
         check_ins = completion(expected, submitted)
-        pulse = pulse_figure(PulseAnswer.objects.filter(week=check_in_week).values_list("score", flat=True))
+        pulse = pulse_figure(
+            PulseAnswer.objects.filter(week=check_in_week).order_by().values_list("score", flat=True)
+        )
     empty = WeekShare(part=0.0, whole=0.0)
     return Headline(
         goals_live=counts.live,
@@ -802,12 +812,19 @@ def _change_events(cycle: Cycle, week: int) -> list[FindingEvent]:
 def _score_moves(
     current: Mapping[SubjectKey, int], previous: Mapping[SubjectKey, int]
 ) -> list[tuple[SubjectKey, int, int]]:
-    """Goals whose score moved from last week to this one by more than noise: (goal, before, after)."""
-    return [
+    """The goals whose score moved most from last week to this one, by more than noise: (goal, before,
+    after). Enough of them to show ``SCORE_MOVES_SHOWN`` once ties of size are ordered by title: every
+    move at least as large as the last one shown."""
+    moves = [
         (key, previous[key], score)
         for key, score in current.items()
         if key in previous and abs(score - previous[key]) >= SCORE_MOVE_MIN
     ]
+    sizes = sorted((abs(after - before) for _key, before, after in moves), reverse=True)
+    if len(sizes) <= SCORE_MOVES_SHOWN:
+        return moves
+    smallest_shown = sizes[SCORE_MOVES_SHOWN - 1]
+    return [move for move in moves if abs(move[2] - move[1]) >= smallest_shown]
 
 
 def _changes(

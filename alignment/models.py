@@ -196,6 +196,8 @@ class DriftScore(TenantModel):
                 name="drift_score_objective_week",
             ),
         ]
+        # A cycle's scores by week: the dashboard's latest two weeks and its scoring stamp.
+        indexes = [models.Index(fields=["organization", "cycle", "week"], name="drift_score_week")]
 
     def __str__(self) -> str:
         subject = (

@@ -67,7 +67,7 @@ def resolve_membership(request: HttpRequest, org_slug: str, required_role: str |
 def report_ids(membership: Membership) -> set[int]:
     """Ids of everyone who reports to ``membership``, directly or indirectly (one query)."""
     children: dict[int, list[int]] = {}
-    for member_id, manager_id in Membership.objects.values_list("id", "manager_id"):
+    for member_id, manager_id in Membership.objects.order_by().values_list("id", "manager_id"):
         if manager_id is not None:
             children.setdefault(manager_id, []).append(member_id)
     found: set[int] = set()
