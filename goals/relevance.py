@@ -8,20 +8,29 @@ word with its parent gets a warning that names the parent and the words it could
 from __future__ import annotations
 
 import re
-
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
+from functools import cache
 
 from goals.validation import Problem
 
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 
 
+# scikit-learn is imported when a goal's wording is first checked, not when the application starts: it
+# takes seconds to import and about 100 MB to hold, which every process (web, workers, commands) would pay
+# whether or not it ever checks a goal.
+@cache
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
 def _words(text: str) -> list[str]:
     # Lower-cased words without stop words; a plural "s" is dropped so "customers" meets "customer".
+    stop_words = _stop_words()
     words = []
     for word in _WORD.findall(text.lower()):
-        if word in ENGLISH_STOP_WORDS or len(word) < 3:
+        if word in stop_words or len(word) < 3:
             continue
         words.append(word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word)
     return words
@@ -31,6 +40,9 @@ def relevance_problems(
     *, child_text: str, parent_title: str, parent_text: str, corpus: list[str]
 ) -> list[Problem]:
     """A warning when the child's wording shares nothing with its parent's, naming the missing connection."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
     documents = [child_text, parent_text, *corpus]
     if not _words(child_text) or not _words(parent_text):
         return []

@@ -304,6 +304,22 @@ SLACK_CLIENT_ID = env_str("SLACK_CLIENT_ID", default="")
 SLACK_CLIENT_SECRET = env_str("SLACK_CLIENT_SECRET", default="")
 SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET", default="")
 SLACK_OAUTH_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
+# "Connect with HubSpot" (OAuth 2.0) through OKRSignal's own HubSpot public app, offered when both are set;
+# without them an admin connects HubSpot with a private app's token. The code exchange and every token
+# renewal go to HUBSPOT_API_URL (``/oauth/v1/token``). The addresses below are fixed in production (the
+# client secret must never be sent anywhere else); the tests point them at local fakes of the vendors.
+HUBSPOT_OAUTH_CLIENT_ID = env_str("HUBSPOT_OAUTH_CLIENT_ID", default="")
+HUBSPOT_OAUTH_CLIENT_SECRET = env_str("HUBSPOT_OAUTH_CLIENT_SECRET", default="")
+HUBSPOT_OAUTH_AUTHORIZE_URL = "https://app.hubspot.com/oauth/authorize"
+# "Connect with Atlassian" (OAuth 2.0 three-legged) through OKRSignal's own Atlassian app, offered when both
+# are set; without them an admin connects Jira with an account e-mail and an API token.
+JIRA_OAUTH_CLIENT_ID = env_str("JIRA_OAUTH_CLIENT_ID", default="")
+JIRA_OAUTH_CLIENT_SECRET = env_str("JIRA_OAUTH_CLIENT_SECRET", default="")
+JIRA_OAUTH_AUTHORIZE_URL = "https://auth.atlassian.com/authorize"
+JIRA_OAUTH_TOKEN_URL = "https://auth.atlassian.com/oauth/token"  # noqa: S105 - an address, not a secret
+# Where the sites an authorisation reaches are listed, and through which (``/ex/jira/<cloud id>``) an app
+# connected with OAuth calls Jira's REST API.
+JIRA_OAUTH_API_URL = "https://api.atlassian.com"
 _vendor_counts = {
     f"{provider.upper()}_REQUESTS_PER_MINUTE": n for provider, n in VENDOR_REQUESTS_PER_MINUTE.items()
 }

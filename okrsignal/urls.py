@@ -92,6 +92,7 @@ urlpatterns = [
     path("api/v1/docs/", api.ApiDocsView.as_view(), name="api-docs"),
     path("api/v1/o/<slug:org_slug>/", include(api_router.urls)),
     path("webhooks/", include("signals_ingest.webhook_urls")),
+    path("oauth/", include("signals_ingest.oauth_urls")),
     path("healthz", operations.healthz, name="healthz"),
     path("readyz", operations.readyz, name="readyz"),
 ]

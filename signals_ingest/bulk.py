@@ -71,8 +71,14 @@ def json_bytes(value: Any) -> bytes:
     """``value`` as JSON, encoded.
 
     orjson, with the standard library for what orjson refuses (integers beyond 64 bits): a payload the
-    vendor sent is never turned away for being unusual.
+    vendor sent is never turned away for being unusual. Keys that are not strings are accepted on a
+    second try only: the option that allows them makes every call much slower, and JSON read from a
+    vendor never has any.
     """
+    try:
+        return orjson.dumps(value, default=_json_default)
+    except orjson.JSONEncodeError:
+        pass
     try:
         return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS)
     except orjson.JSONEncodeError:

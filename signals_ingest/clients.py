@@ -51,6 +51,7 @@ from hubspot.crm.associations.v4.exceptions import ApiException as HubSpotAssoci
 from hubspot.crm.objects.exceptions import ApiException as HubSpotObjectsApiException
 from hubspot.crm.owners.exceptions import ApiException as HubSpotOwnersApiException
 from hubspot.crm.pipelines.exceptions import ApiException as HubSpotPipelinesApiException
+from hubspot.oauth.exceptions import ApiException as HubSpotOAuthApiException
 from jira import JIRA, JIRAError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -386,7 +387,9 @@ class JiraIssuePage:
 
 
 class JiraClient(_VendorClient):
-    """Jira Cloud over its REST API v3, with an account e-mail and an API token (Basic auth)."""
+    """Jira Cloud over its REST API v3: with an account e-mail and an API token (Basic auth) at the site
+    itself, or with an OAuth 2.0 access token (Bearer) at ``api_url``, Atlassian's API gateway address of
+    the site (``https://api.atlassian.com/ex/jira/<cloud id>``)."""
 
     provider = "jira"
     vendor_name = "Jira"
@@ -395,8 +398,10 @@ class JiraClient(_VendorClient):
         self,
         *,
         site_url: str,
-        email: str,
-        api_token: str,
+        email: str = "",
+        api_token: str = "",
+        access_token: str = "",
+        api_url: str = "",
         retry: RetryPolicy | None = None,
         limiter: RateLimiter | None = None,
         timeout: float | None = None,
@@ -405,11 +410,18 @@ class JiraClient(_VendorClient):
         super().__init__(retry=retry, limiter=limiter, timeout=timeout)
         self.site_url = site_url.rstrip("/")
         self.site = urlparse(self.site_url).netloc or self.site_url
+        self.uses_oauth = bool(access_token)
+        if self.uses_oauth and not api_url:
+            raise ValueError("An OAuth access token is used at the site's api.atlassian.com address.")
         self._time_zone = time_zone
         self._fields: list[dict[str, Any]] | None = None
+        # An OAuth token is good only at the API gateway; an API token only at the site.
+        authentication: dict[str, Any] = (
+            {"token_auth": access_token} if self.uses_oauth else {"basic_auth": (email, api_token)}
+        )
         self._jira = JIRA(
-            server=self.site_url,
-            basic_auth=(email, api_token),
+            server=api_url.rstrip("/") if self.uses_oauth else self.site_url,
+            **authentication,
             options={"rest_api_version": "3", "check_update": False},
             # No serverInfo request at construction: every request goes through _call.
             get_server_info=False,
@@ -426,7 +438,9 @@ class JiraClient(_VendorClient):
             if status == 401:
                 return _Failure(
                     "refused",
-                    "The API token was refused (401). Check the account e-mail and the API token.",
+                    "The OAuth access was refused (401): connect Jira again with Atlassian."
+                    if self.uses_oauth
+                    else "The API token was refused (401). Check the account e-mail and the API token.",
                     status=status,
                 )
             if status == 429 or (status is not None and status >= 500):
@@ -1131,3 +1145,243 @@ class HubSpotClient(_VendorClient):
             ),
         )
         return list(data.get("results", []))
+
+
+# --- OAuth 2.0 token endpoints ------------------------------------------------------------------------
+#
+# An authorisation code, then each refresh token, is exchanged for an access token. A refusal of the code
+# or the refresh token (the grant was revoked, expired, or already used) is ``CredentialsRefused``: asking
+# again cannot succeed, a person has to consent again. Nothing here logs a token or puts one in a message.
+
+
+@dataclass(frozen=True)
+class OAuthGrant:
+    """What a token endpoint granted. ``refresh_token`` may be a new one (Atlassian rotates them)."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+    def __repr__(self) -> str:
+        return f"<OAuthGrant expires_in={self.expires_in}>"
+
+    @classmethod
+    def from_response(cls, data: dict[str, Any], *, vendor: str, operation: str) -> OAuthGrant:
+        access_token, refresh_token = (
+            str(data.get("access_token") or ""),
+            str(data.get("refresh_token") or ""),
+        )
+        if not access_token or not refresh_token:
+            raise VendorRequestRejected(
+                f"{vendor} answered without an access token and a refresh token.",
+                provider=vendor.lower(),
+                operation=operation,
+            )
+        try:
+            expires_in = int(data.get("expires_in") or 0)
+        except (TypeError, ValueError):
+            expires_in = 0
+        return cls(access_token=access_token, refresh_token=refresh_token, expires_in=expires_in)
+
+
+def _oauth_failure(vendor: str, status: int, error: str, detail: str, grant_codes: set[str]) -> _Failure:
+    if status == 429 or status >= 500:
+        return _Failure("transient", _with_detail(f"{vendor} answered {status}", detail), status=status)
+    if error in grant_codes:
+        return _Failure(
+            "refused",
+            _with_detail(f"{vendor} refused the grant ({error})", detail),
+            status=status,
+            code=error,
+        )
+    return _Failure(
+        "rejected",
+        _with_detail(f"{vendor} refused the request ({status}, {error or 'no code'})", detail),
+        status=status,
+        code=error or None,
+    )
+
+
+# HubSpot names a refused code or refresh token by ``status`` (``BAD_AUTH_CODE``, ``BAD_REFRESH_TOKEN``),
+# or, on its newer endpoints, the standard ``invalid_grant``.
+_HUBSPOT_GRANT_ERRORS = {"BAD_AUTH_CODE", "BAD_REFRESH_TOKEN", "EXPIRED_AUTH_CODE", "invalid_grant"}
+
+
+class HubSpotOAuthClient(_VendorClient):
+    """HubSpot's OAuth v1 endpoints (``/oauth/v1/token``, ``/oauth/v1/access-tokens/{token}``) through the
+    official SDK's ``oauth`` API, for OKRSignal's own HubSpot app."""
+
+    provider = "hubspot"
+    vendor_name = "HubSpot"
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        base_url: str = "https://api.hubapi.com",
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        super().__init__(retry=retry, limiter=None, timeout=timeout)
+        self._client_id, self._client_secret = client_id, client_secret
+        self.base_url = base_url.rstrip("/")
+        client = HubSpot(
+            host=self.base_url,
+            retry=urllib3.util.Retry(total=0, raise_on_redirect=False, raise_on_status=False),
+        )
+        self._tokens_api = client.oauth.tokens_api
+        self._access_tokens_api = client.oauth.access_tokens_api
+
+    def _classify(self, exc: Exception) -> _Failure | None:
+        if isinstance(exc, HubSpotOAuthApiException):
+            status = int(exc.status or 0)
+            body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body or "")
+            try:
+                parsed = json.loads(body) if body else {}
+            except ValueError:
+                parsed = {}
+            parsed = parsed if isinstance(parsed, dict) else {}
+            if status == 0:
+                return _Failure(
+                    "transient", f"Could not reach HubSpot ({_network_reason(body or exc.reason)})."
+                )
+            error = str(parsed.get("status") or parsed.get("error") or "")
+            detail = _short(parsed.get("message") or parsed.get("error_description") or "", 300)
+            return _oauth_failure("HubSpot", status, error, detail, _HUBSPOT_GRANT_ERRORS)
+        if isinstance(exc, urllib3.exceptions.HTTPError):
+            return _Failure(
+                "transient", f"Could not reach {urlparse(self.base_url).netloc} ({_network_reason(exc)})."
+            )
+        return None
+
+    def _token(self, operation: str, **form: str) -> OAuthGrant:
+        response = self._call(
+            operation,
+            lambda: self._tokens_api.create(
+                client_id=self._client_id,
+                client_secret=self._client_secret,
+                **form,
+                _preload_content=False,
+                _request_timeout=self.timeout,
+            ),
+            # A code is good once, and a renewal may have replaced the refresh token: never sent twice.
+            repeatable=False,
+        )
+        data = json.loads(response.data) if response.data else {}
+        return OAuthGrant.from_response(
+            data if isinstance(data, dict) else {}, vendor="HubSpot", operation=operation
+        )
+
+    def exchange_code(self, *, code: str, redirect_uri: str) -> OAuthGrant:
+        return self._token(
+            "exchange the authorisation code",
+            grant_type="authorization_code",
+            code=code,
+            redirect_uri=redirect_uri,
+        )
+
+    def refresh(self, *, refresh_token: str) -> OAuthGrant:
+        return self._token("renew the access token", grant_type="refresh_token", refresh_token=refresh_token)
+
+    def token_info(self, access_token: str) -> dict[str, Any]:
+        """The account an access token reaches: ``hub_id``, ``hub_domain``, ``user``, ``scopes``."""
+        response = self._call(
+            "read the access token's account",
+            lambda: self._access_tokens_api.get(
+                access_token, _preload_content=False, _request_timeout=self.timeout
+            ),
+        )
+        data = json.loads(response.data) if response.data else {}
+        return data if isinstance(data, dict) else {}
+
+
+# Atlassian names a refused code or refresh token ``invalid_grant`` (expired, revoked, or a rotated refresh
+# token used twice) or ``unauthorized_client`` ("refresh_token is invalid").
+_ATLASSIAN_GRANT_ERRORS = {"invalid_grant", "unauthorized_client"}
+
+
+class AtlassianOAuthClient(_VendorClient):
+    """Atlassian's OAuth 2.0 (3LO) token endpoint and the list of sites a grant reaches.
+
+    There is no Atlassian SDK for these two requests; they go through ``requests``, as the ``jira``
+    library's own do."""
+
+    provider = "jira"
+    vendor_name = "Atlassian"
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        token_url: str,
+        api_url: str,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        super().__init__(retry=retry, limiter=None, timeout=timeout)
+        self._client_id, self._client_secret = client_id, client_secret
+        self.token_url = token_url
+        self.api_url = api_url.rstrip("/")
+        self._session = requests.Session()
+
+    def _classify(self, exc: Exception) -> _Failure | None:
+        if isinstance(exc, requests.HTTPError) and exc.response is not None:
+            response = exc.response
+            try:
+                parsed = response.json()
+            except ValueError:
+                parsed = {}
+            parsed = parsed if isinstance(parsed, dict) else {}
+            error = str(parsed.get("error") or parsed.get("code") or "")
+            detail = _short(parsed.get("error_description") or parsed.get("message") or "", 300)
+            failure = _oauth_failure(
+                "Atlassian", response.status_code, error, detail, _ATLASSIAN_GRANT_ERRORS
+            )
+            return replace(failure, retry_after=parse_retry_after(response.headers.get("Retry-After")))
+        if isinstance(exc, requests.exceptions.RequestException):
+            return _Failure("transient", f"Could not reach Atlassian ({_network_reason(exc)}).")
+        return None
+
+    def _token(self, operation: str, body: dict[str, str]) -> OAuthGrant:
+        def post() -> dict[str, Any]:
+            response = self._session.post(
+                self.token_url,
+                json={"client_id": self._client_id, "client_secret": self._client_secret, **body},
+                timeout=self.timeout,
+            )
+            response.raise_for_status()
+            data = response.json()
+            return data if isinstance(data, dict) else {}
+
+        # A code is good once, and a renewal replaces the refresh token: never sent twice.
+        return OAuthGrant.from_response(
+            self._call(operation, post, repeatable=False), vendor="Atlassian", operation=operation
+        )
+
+    def exchange_code(self, *, code: str, redirect_uri: str) -> OAuthGrant:
+        return self._token(
+            "exchange the authorisation code",
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+        )
+
+    def refresh(self, *, refresh_token: str) -> OAuthGrant:
+        return self._token(
+            "renew the access token", {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        )
+
+    def accessible_resources(self, access_token: str) -> list[dict[str, Any]]:
+        """The sites the grant reaches: ``id`` (the cloud id), ``url``, ``name``, ``scopes``."""
+
+        def get() -> list[dict[str, Any]]:
+            response = self._session.get(
+                f"{self.api_url}/oauth/token/accessible-resources",
+                headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+                timeout=self.timeout,
+            )
+            response.raise_for_status()
+            data = response.json()
+            return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
+        return self._call("list the sites the grant reaches", get)

@@ -10,6 +10,9 @@ What each provider's credentials hold (encrypted, ``Integration.credentials``), 
 * HubSpot: ``access_token`` (a private app's token) and ``client_secret`` (the app's client secret, with
   which HubSpot signs webhooks, signature v3).
 
+Integrations connected with OAuth (HubSpot, Jira) hold tokens that are renewed before use instead: see
+``signals_ingest.oauth``.
+
 Every call here makes one attempt with a short timeout and a short wait for the organisation's rate
 limiter: a person is waiting for the page. Answers are sentences for the admin; no credential is ever in
 one (``services.redact_credentials`` is applied on top of what the clients already leave out).
@@ -34,7 +37,7 @@ from django.db import transaction
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from signals_ingest import services
+from signals_ingest import oauth, services
 from signals_ingest.clients import (
     ConnectionCheck,
     HubSpotClient,
@@ -53,6 +56,12 @@ REQUIRED_CREDENTIAL_KEYS: dict[str, tuple[str, ...]] = {
     Provider.JIRA: ("email", "api_token"),
     Provider.SLACK: ("bot_token", "signing_secret"),
     Provider.HUBSPOT: ("access_token", "client_secret"),
+}
+
+# What an integration connected with OAuth needs instead (``signals_ingest.oauth``).
+OAUTH_REQUIRED_CREDENTIAL_KEYS: dict[str, tuple[str, ...]] = {
+    Provider.JIRA: ("access_token", "refresh_token"),
+    Provider.HUBSPOT: ("access_token", "refresh_token", "client_secret"),
 }
 
 # A page waits at most this long for one vendor request, and for a free slot in the rate limiter.
@@ -80,16 +89,25 @@ def vendor_client(integration: Integration, *, retry: RetryPolicy | None = None)
     label = Provider(integration.provider).label
     if not integration.is_connected:
         raise NotConnected(f"{label} is disconnected. Connect it again to test it or read from it.")
+    uses_oauth = integration.auth_method == Integration.AuthMethod.OAUTH
     try:
-        credentials = integration.credentials
+        credentials = oauth.usable_credentials(integration)
     except CredentialsUnreadable:
         raise NotConnected(
             f"The stored {label} credentials cannot be read with the configured encryption keys."
             " Enter them again under Settings."
         ) from None
-    missing = [key for key in REQUIRED_CREDENTIAL_KEYS[integration.provider] if not credentials.get(key)]
+    except oauth.ReconnectionRequired as refusal:
+        raise NotConnected(refusal.message) from None
+    except VendorError as error:
+        reason = services.redact_credentials(error.message, integration)
+        raise NotConnected(f"{label}'s access could not be renewed: {reason}") from None
+    required = OAUTH_REQUIRED_CREDENTIAL_KEYS if uses_oauth else REQUIRED_CREDENTIAL_KEYS
+    missing = [key for key in required[integration.provider] if not credentials.get(key)]
     if integration.provider == Provider.JIRA and not integration.settings.get("site"):
         missing.append("site")
+    if integration.provider == Provider.JIRA and uses_oauth and not integration.settings.get("cloud_id"):
+        missing.append("cloud_id")
     if missing:
         raise NotConnected(f"{label} lacks {', '.join(missing)}. Enter it under Settings.")
     options: dict[str, Any] = {
@@ -102,8 +120,7 @@ def vendor_client(integration: Integration, *, retry: RetryPolicy | None = None)
     if integration.provider == Provider.JIRA:
         return JiraClient(
             site_url=str(integration.settings["site"]),
-            email=str(credentials.get("email") or integration.settings.get("account_email") or ""),
-            api_token=str(credentials["api_token"]),
+            **oauth.jira_authentication(integration, credentials),
             **options,
         )
     # An integration may name its own API address (a proxy), as the pull syncs honour too.

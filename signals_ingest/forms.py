@@ -53,6 +53,9 @@ class ConnectionForm(forms.Form):
     # label of the box that removes a stored one.
     secret_names: ClassVar[tuple[str, ...]] = ()
     optional_secrets: ClassVar[dict[str, str]] = {}
+    # The fields of a connection made with pasted credentials, which one made through the vendor's OAuth
+    # consent does without (its tokens are granted and renewed, its site or account comes with them).
+    token_auth_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *args: Any, integration: Integration | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -84,6 +87,14 @@ class ConnectionForm(forms.Form):
             for name, key in self.credential_fields.items():
                 if name not in self.secret_fields:
                     self.fields[name].initial = self.stored.get(key, self.fields[name].initial)
+        self.uses_oauth = (
+            integration is not None
+            and integration.is_connected
+            and integration.auth_method == Integration.AuthMethod.OAUTH
+        )
+        if self.uses_oauth:
+            for name in self.token_auth_fields:
+                del self.fields[name]
 
     @property
     def secret_fields(self) -> dict[str, str]:
@@ -101,6 +112,7 @@ class ConnectionForm(forms.Form):
                 self[f"remove_{name}"] if f"remove_{name}" in self.fields else None,
             )
             for name in self.secret_names
+            if name in self.fields
         ]
 
     def plain_rows(self) -> list[forms.BoundField]:
@@ -125,6 +137,8 @@ class ConnectionForm(forms.Form):
         """The settings to store: those already kept (channels, ids) with this form's on top."""
         kept = dict(self.integration.settings) if self.integration is not None else {}
         for name, key in self.setting_fields.items():
+            if name not in self.fields:
+                continue
             value = self.cleaned_data.get(name)
             if value in (None, ""):
                 kept.pop(key, None)
@@ -147,6 +161,7 @@ class JiraConnectionForm(ConnectionForm):
         "story_points_field": "story_points_field",
     }
     optional_secrets: ClassVar[dict[str, str]] = {"webhook_secret": "Remove the webhook secret"}
+    token_auth_fields = ("site_url", "account_email", "api_token")
 
     site_url = forms.CharField(
         label="Jira site address",
@@ -258,6 +273,7 @@ class HubSpotConnectionForm(ConnectionForm):
         "client_secret": "client_secret",
     }
     setting_fields: ClassVar[dict[str, str]] = {}
+    token_auth_fields = ("access_token", "client_secret")
 
     access_token = forms.CharField(
         label="Private app access token",

@@ -28,7 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from okrsignal.tenancy import require_organization_id, tenant_cache_key
-from signals_ingest import bulk, services
+from signals_ingest import bulk, oauth, services
 from signals_ingest.clients import HubSpotClient, RetryPolicy, VendorError, VendorRequestRejected
 from signals_ingest.crypto import CredentialsUnreadable
 from signals_ingest.models import Integration, Provider, RawEvent
@@ -134,7 +134,7 @@ def objects_named(notification: Mapping[str, Any]) -> list[tuple[str, str]]:
 def hubspot_client_for(integration: Integration) -> HubSpotClient:
     """A client with the integration's token, under its organisation's HubSpot rate limit."""
     return HubSpotClient(
-        access_token=str(integration.credentials.get("access_token") or ""),
+        access_token=str(oauth.usable_credentials(integration).get("access_token") or ""),
         base_url=settings.HUBSPOT_API_URL,
         retry=RetryPolicy.from_settings(
             max_delay_seconds=LONGEST_WAIT_SECONDS, longest_retry_after_seconds=LONGEST_WAIT_SECONDS
@@ -262,6 +262,8 @@ def _client(integration: Integration) -> HubSpotClient:
         raise _NotReadable(
             "The stored HubSpot credentials cannot be read with the configured encryption keys."
         ) from None
+    except oauth.ReconnectionRequired as refusal:
+        raise _NotReadable(refusal.message) from None
 
 
 def _resolve_for(

@@ -11,7 +11,8 @@ processed twice, or two deliveries carrying the same activity, leave exactly one
 stored before they are processed, so nothing accepted is lost and anything can be processed again.
 
 Every table here is a tenant table (row-level security in the migration); every unique constraint and
-every index the pipeline leans on starts with ``organization``.
+every index the pipeline leans on starts with ``organization`` (the one index that does not serves the
+database's own foreign-key lookups: see ``ExecutionSignal``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class Integration(TenantModel):
 
     ``credentials_token`` holds the credentials as a MultiFernet token (``signals_ingest.crypto``); read
     and write them through ``credentials`` / ``set_credentials``, never the column. ``settings`` holds
-    what is not secret: Jira ``site``, ``account_email``, ``story_points_field``, ``epic_link_field``;
+    what is not secret: Jira ``site``, ``cloud_id`` (connected with OAuth), ``account_email``,
+    ``story_points_field``, ``epic_link_field``;
     Slack ``team_id``, ``workspace_url`` and the selected ``channels`` (``[{"id", "name", "is_private"}]``:
     only these are read); HubSpot ``portal_id``.
     """
@@ -51,6 +53,12 @@ class Integration(TenantModel):
         CONNECTED = "connected", "Connected"
         DISCONNECTED = "disconnected", "Disconnected"
 
+    class AuthMethod(models.TextChoices):
+        # Credentials an admin pasted: an API token, a bot token, a private app's token.
+        TOKEN = "token", "API token"
+        # An access token granted through the vendor's OAuth consent, renewed with a refresh token.
+        OAUTH = "oauth", "OAuth"
+
     provider = models.CharField(max_length=16, choices=Provider.choices)
     state = models.CharField(max_length=16, choices=State.choices, default=State.CONNECTED)
     credentials_token = models.TextField(blank=True, editable=False)
@@ -58,6 +66,12 @@ class Integration(TenantModel):
     webhook_token = models.CharField(max_length=64, unique=True, default=new_webhook_token, editable=False)
     connected_at = models.DateTimeField(default=timezone.now)
     disconnected_at = models.DateTimeField(null=True, blank=True)
+    auth_method = models.CharField(max_length=8, choices=AuthMethod.choices, default=AuthMethod.TOKEN)
+    # OAuth only: when the access token was last granted or renewed, and whether the vendor refused to
+    # renew it (the grant was revoked or expired), so that nothing asks the vendor again until an admin
+    # connects once more.
+    token_refreshed_at = models.DateTimeField(null=True, blank=True)
+    needs_reconnection = models.BooleanField(default=False)
     # Sync state, shown on the integration's page. ``last_error`` never holds credentials.
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
@@ -328,8 +342,18 @@ class ExecutionSignal(TenantModel):
     match_context = models.JSONField(default=list, blank=True)
     # True while the context names work not stored yet (an engagement's deal): filled in when it arrives.
     awaits_context = models.BooleanField(default=False)
+    # Which raw event the signal came in, kept to find the payloads to redact when its text goes. Not a
+    # database constraint: raw events are deleted only with their organisation, and checking every signal
+    # against its raw event would cost ingestion a lookup per signal, and deleting raw events a scan of
+    # the signal table each.
     raw_event = models.ForeignKey(
-        RawEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="signals", db_index=False
+        RawEvent,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="signals",
+        db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -341,7 +365,9 @@ class ExecutionSignal(TenantModel):
             )
         ]
         indexes = [
-            models.Index(fields=["organization", "work_item"], name="signal_work_item"),
+            # By work item first: it is also how the database finds a deleted work item's signals, which
+            # deleting an organisation asks of every work item it has.
+            models.Index(fields=["work_item"], name="signal_work_item"),
             models.Index(fields=["organization", "actor"], name="signal_actor"),
             models.Index(
                 fields=["organization", "text_expires_at"],
@@ -367,8 +393,16 @@ class SignalKeyResult(TenantModel):
     this table alone.
     """
 
+    # Not a database constraint: links are written from signals read or inserted in the same transaction,
+    # and a signal is deleted only by the ORM's cascade, which takes its links with it, or with its whole
+    # organisation. The constraint would cost ingestion a lookup per link, and deleting signals a scan of
+    # this table each (no index starts with ``signal``).
     signal = models.ForeignKey(
-        ExecutionSignal, on_delete=models.CASCADE, related_name="key_result_links", db_index=False
+        ExecutionSignal,
+        on_delete=models.CASCADE,
+        related_name="key_result_links",
+        db_index=False,
+        db_constraint=False,
     )
     key_result = models.ForeignKey(
         "goals.KeyResult", on_delete=models.CASCADE, related_name="signal_links", db_index=False

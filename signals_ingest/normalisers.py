@@ -165,8 +165,12 @@ class Normalised:
 # --- Small readers ----------------------------------------------------------------------------------
 
 
+# The two readers below run a few dozen times per payload: parsed JSON objects are dicts, so that is
+# asked first, and the slower check against the abstract ``Mapping`` only for anything else.
+
+
 def _require(container: Any, name: str, payload_name: str, path: str | None = None) -> Any:
-    if not isinstance(container, Mapping):
+    if type(container) is not dict and not isinstance(container, Mapping):
         raise PayloadError(payload_name, (path or name).rsplit(".", 1)[0], "is not an object")
     value = container.get(name)
     if value is None or value == "":
@@ -176,7 +180,7 @@ def _require(container: Any, name: str, payload_name: str, path: str | None = No
 
 def _object(container: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = container.get(name)
-    return value if isinstance(value, Mapping) else {}
+    return value if type(value) is dict or isinstance(value, Mapping) else {}
 
 
 def parse_time(value: Any, payload_name: str, path: str) -> datetime:
@@ -194,9 +198,12 @@ def parse_time(value: Any, payload_name: str, path: str) -> datetime:
     raise PayloadError(payload_name, path, f"is not a timestamp ({str(value)[:40]!r})")
 
 
+_SLACK_TS = re.compile(r"\d+(\.\d{1,6})?")
+
+
 def parse_slack_ts(value: Any, payload_name: str, path: str) -> datetime:
     """Slack's ``ts`` (``"1783344846.699612"``): seconds and microseconds, read without float rounding."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d+(\.\d{1,6})?", value):
+    if not isinstance(value, str) or not _SLACK_TS.fullmatch(value):
         raise PayloadError(payload_name, path, f"is not a Slack timestamp ({str(value)[:40]!r})")
     seconds, _, fraction = value.partition(".")
     moment = datetime.fromtimestamp(int(seconds), tz=UTC)

@@ -8,7 +8,7 @@ Credentials go in and never come back out of here: no return value, log line or 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -54,7 +54,7 @@ def _clean_settings(provider: str, settings: Any) -> dict[str, Any]:
         value = cleaned.get(name)
         if value not in (None, "") and (not isinstance(value, str) or not _CUSTOM_FIELD.match(value)):
             raise ValidationError({name: f"{name} must name a Jira custom field, like customfield_10016."})
-    for name in ("portal_id", "team_id", "account_email"):
+    for name in ("portal_id", "team_id", "account_email", "cloud_id"):
         value = cleaned.get(name)
         if value not in (None, ""):
             if not isinstance(value, str | int) or isinstance(value, bool):
@@ -120,7 +120,84 @@ def integration_connect(
     integration.state = Integration.State.CONNECTED
     integration.connected_at = now
     integration.disconnected_at = None
+    integration.auth_method = Integration.AuthMethod.TOKEN
+    integration.token_refreshed_at = None
+    integration.needs_reconnection = False
     integration.save()
+    return integration
+
+
+@transaction.atomic
+def integration_connect_oauth(
+    *, provider: str, credentials: Mapping[str, Any], settings: Mapping[str, Any]
+) -> Integration:
+    """Connect a vendor with tokens granted through its OAuth consent, or renew a connected one's grant.
+
+    A connected integration keeps its history and settings and gets the new credentials in place of its
+    old ones (an API token, or a grant that could no longer be renewed).
+    """
+    if provider not in (Provider.HUBSPOT, Provider.JIRA):
+        raise ValidationError({"provider": "Only HubSpot and Jira connect with OAuth here."})
+    cleaned_settings = _clean_settings(provider, settings)
+    cleaned_credentials = _clean_credentials(credentials)
+    integration = Integration.objects.select_for_update().filter(provider=provider).first()
+    now = timezone.now()
+    if integration is None:
+        integration = Integration(provider=provider, organization_id=require_organization_id())
+    if not integration.is_connected or integration.pk is None:
+        integration.connected_at = now
+    integration.settings = cleaned_settings
+    integration.set_credentials(cleaned_credentials)
+    integration.state = Integration.State.CONNECTED
+    integration.disconnected_at = None
+    integration.auth_method = Integration.AuthMethod.OAUTH
+    integration.token_refreshed_at = now
+    integration.needs_reconnection = False
+    integration.save()
+    return integration
+
+
+@transaction.atomic
+def integration_store_renewed_tokens(
+    *, integration: Integration, credentials: Mapping[str, Any]
+) -> Integration:
+    """Store the access (and, where the vendor rotates it, refresh) token a renewal granted.
+
+    The caller holds the integration's row lock (``oauth``), so that no other renewal interleaves.
+    """
+    require_same_organization(integration)
+    integration.set_credentials(_clean_credentials(credentials))
+    integration.token_refreshed_at = timezone.now()
+    integration.save(update_fields=["credentials_token", "token_refreshed_at"])
+    return integration
+
+
+@transaction.atomic
+def integration_require_reconnection(*, integration: Integration, error: str) -> Integration:
+    """The vendor refused to renew the integration's access: say so on its page, and ask it nothing more
+    until an admin connects it again."""
+    require_same_organization(integration)
+    integration.needs_reconnection = True
+    integration.last_error_at = timezone.now()
+    integration.last_error = redact_credentials(error, integration)[:LAST_ERROR_MAX_CHARS]
+    integration.save(update_fields=["needs_reconnection", "last_error_at", "last_error"])
+    return integration
+
+
+@transaction.atomic
+def integration_update_credentials(
+    *, integration: Integration, changes: Mapping[str, Any], removed: Iterable[str] = ()
+) -> Integration:
+    """Change some credentials and keep the rest as they are stored now, under the integration's row lock:
+    a token renewed meanwhile by a worker is kept, never overwritten with the one read earlier."""
+    require_same_organization(integration)
+    locked = Integration.objects.select_for_update().get(pk=integration.pk)
+    credentials = {**locked.credentials, **changes}
+    for key in removed:
+        credentials.pop(key, None)
+    locked.set_credentials(_clean_credentials({key: value for key, value in credentials.items() if value}))
+    locked.save(update_fields=["credentials_token"])
+    integration.credentials_token = locked.credentials_token
     return integration
 
 

@@ -51,7 +51,7 @@ from django.core.cache import cache as django_cache
 from django.utils import timezone
 
 from okrsignal.tenancy import tenant_cache_key, tenant_context
-from signals_ingest import services
+from signals_ingest import oauth, services
 from signals_ingest.clients import (
     JIRA_ISSUE_FIELDS,
     CredentialsRefused,
@@ -230,9 +230,21 @@ class _Run:
             overlap_minutes = max(overlap_minutes, settings.SYNC_RECONCILE_OVERLAP_HOURS * 60)
         self.overlap = timedelta(minutes=overlap_minutes)
         self.backfill_from = started_at - timedelta(days=settings.SYNC_BACKFILL_DAYS)
+        # The OAuth access token the pull was given, so that one the vendor refuses can be renewed.
+        self.access_token_used = ""
 
     def limiter(self) -> ProviderRateLimiter:
         return ProviderRateLimiter(organization_id=self.organization_id, provider=self.integration.provider)
+
+    @property
+    def uses_oauth(self) -> bool:
+        return self.integration.auth_method == Integration.AuthMethod.OAUTH
+
+    def oauth_credentials(self) -> dict[str, Any]:
+        """The integration's credentials with a current access token (renewed first when it is not)."""
+        credentials = oauth.usable_credentials(self.integration)
+        self.access_token_used = str(credentials.get("access_token") or "")
+        return credentials
 
     def cursor(self, stream: str) -> dict[str, Any]:
         with tenant_context(self.organization_id):
@@ -265,6 +277,17 @@ class _Run:
 
 
 def _jira_client(run: _Run) -> JiraClient:
+    if run.uses_oauth:
+        credentials = run.oauth_credentials()
+        cloud_id = run.settings.get("cloud_id")
+        if not run.settings.get("site") or not cloud_id or not credentials.get("access_token"):
+            raise _ConfigurationMissing("The Jira connection lacks its site or its access; connect it again.")
+        return JiraClient(
+            site_url=str(run.settings["site"]),
+            **oauth.jira_authentication(run.integration, credentials),
+            retry=run.retry,
+            limiter=run.limiter(),
+        )
     credentials = run.integration.credentials
     site = run.settings.get("site")
     email = credentials.get("email") or run.settings.get("account_email")
@@ -474,7 +497,8 @@ def sync_slack(run: _Run) -> None:
 
 
 def _hubspot_client(run: _Run) -> HubSpotClient:
-    access_token = run.integration.credentials.get("access_token")
+    credentials = run.oauth_credentials() if run.uses_oauth else run.integration.credentials
+    access_token = credentials.get("access_token")
     if not access_token:
         raise _ConfigurationMissing("The HubSpot connection lacks its access token; connect it again.")
     return HubSpotClient(
@@ -633,6 +657,18 @@ def sync_hubspot(run: _Run) -> None:
 _PULLS = {"jira": sync_jira, "slack": sync_slack, "hubspot": sync_hubspot}
 
 
+def _pull(run: _Run) -> None:
+    """Run the integration's pull. An OAuth access token can lapse in the middle of a long pull (HubSpot's
+    last 30 minutes): a refusal then renews it once and the pull carries on from the cursors it moved."""
+    try:
+        _PULLS[run.integration.provider](run)
+    except CredentialsRefused:
+        if not run.uses_oauth or not run.access_token_used:
+            raise
+        oauth.renew_after_refusal(run.integration, refused_access_token=run.access_token_used)
+        _PULLS[run.integration.provider](run)
+
+
 def _record(organization_id: int, integration_id: int, *, error: str | None) -> None:
     with tenant_context(organization_id):
         integration = Integration.objects.get(pk=integration_id)
@@ -673,7 +709,7 @@ def run_sync(
     )
     name = integration.get_provider_display()
     try:
-        _PULLS[integration.provider](run)
+        _pull(run)
     except SyncStopped as exc:
         run.report.skipped = str(exc)
         return run.report
@@ -681,6 +717,9 @@ def run_sync(
         run.report.error = (
             f"{name} refused the credentials: {exc.message} The sync stops until they are replaced."
         )
+    except oauth.ReconnectionRequired as exc:
+        # Recorded as the integration's error when the renewal was refused; said again for this run.
+        run.report.error = exc.message
     except (VendorRequestRejected, _ConfigurationMissing) as exc:
         run.report.error = f"The {name} sync stopped: {exc}"
     except CredentialsUnreadable:

@@ -23,6 +23,15 @@ urlpatterns = [
         for provider in Provider.values
     ],
     path("slack/installed/", views.SlackInstalledView.as_view(), name="slack_installed"),
+    *[
+        path(
+            f"{provider}/connected/",
+            views.OAuthConnectedView.as_view(provider=provider),
+            name=f"{provider}_oauth_connected",
+        )
+        for provider in (Provider.HUBSPOT, Provider.JIRA)
+    ],
+    path("jira/site/", views.JiraSiteChoiceView.as_view(), name="jira_oauth_site"),
     path("<int:integration_id>/test/", views.IntegrationTestView.as_view(), name="test"),
     path("<int:integration_id>/sync/", views.IntegrationSyncView.as_view(), name="sync"),
     path("<int:integration_id>/disconnect/", views.IntegrationDisconnectView.as_view(), name="disconnect"),

@@ -28,7 +28,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from okrsignal.models import Membership, Role
 from okrsignal.permissions import OrganizationViewMixin, refuse
-from signals_ingest import connections, integration_selectors, privacy, services
+from signals_ingest import connections, integration_selectors, oauth, privacy, services
 from signals_ingest.forms import (
     CONNECTION_FORMS,
     ChannelSelectionForm,
@@ -136,6 +136,20 @@ class IntegrationConnectView(IntegrationPage):
             + reverse("integrations:slack_installed", kwargs={"org_slug": self.organization.slug}),
         )
 
+    def oauth_connect_url(self) -> str:
+        """The "Connect with HubSpot / Atlassian" link (a new state in this session each time), where
+        OKRSignal's own app for the vendor is set up."""
+        if self.provider not in (Provider.HUBSPOT, Provider.JIRA) or not oauth.oauth_offered(self.provider):
+            return ""
+        return oauth.authorize_url(
+            provider=self.provider,
+            session=self.request.session,
+            organization_id=self.organization.pk,
+            organization_slug=self.organization.slug,
+            user_id=self.membership.user_id,
+            redirect_uri=oauth_redirect_uri(self.provider),
+        )
+
     def respond(
         self,
         form: Form,
@@ -143,11 +157,16 @@ class IntegrationConnectView(IntegrationPage):
         *,
         status: int = 200,
         install_problem: str = "",
+        oauth_problem: str = "",
     ) -> HttpResponse:
+        oauth_url = self.oauth_connect_url()
         response = self.render_page(
             {
                 "install_url": self.slack_install_url(),
                 "install_problem": install_problem,
+                "oauth_url": oauth_url,
+                "oauth_button": oauth.button_label(self.provider) if oauth_url or oauth_problem else "",
+                "oauth_problem": oauth_problem,
                 "form": form,
                 "provider": self.provider,
                 "label": Provider(self.provider).label,
@@ -181,7 +200,19 @@ class IntegrationConnectView(IntegrationPage):
                     assert integration is not None
                     services.integration_update_settings(integration=integration, settings=form.settings())
                     credentials = form.credentials()
-                    if credentials != form.stored:
+                    if credentials != form.stored and integration.auth_method == Integration.AuthMethod.OAUTH:
+                        # Only what the admin changed: the tokens may have been renewed since the page read
+                        # them, and an old refresh token written back would end the connection.
+                        services.integration_update_credentials(
+                            integration=integration,
+                            changes={
+                                key: value
+                                for key, value in credentials.items()
+                                if form.stored.get(key) != value
+                            },
+                            removed=[key for key in form.stored if key not in credentials],
+                        )
+                    elif credentials != form.stored:
                         services.integration_set_credentials(integration=integration, credentials=credentials)
         except ValidationError as error:
             _form_errors_from(form, error)
@@ -251,6 +282,142 @@ class SlackInstalledView(IntegrationConnectView):
         else:
             messages.warning(request, f"Slack is installed, but the connection test failed: {check.message}")
         return redirect("integrations:slack_channels", org_slug=org_slug, slack_integration_id=integration.pk)
+
+
+def oauth_redirect_uri(provider: str) -> str:
+    """The one address per vendor registered with OKRSignal's app, whatever the organisation."""
+    return settings.SITE_URL + reverse(f"oauth_{provider}_callback")
+
+
+class OAuthCallbackView(View):
+    """Where HubSpot or Atlassian sends the browser back after consent: on to the page of the organisation
+    the connection was started for (in this browser's session), which checks everything. Nothing is
+    exchanged or stored here."""
+
+    provider = ""
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        slug = oauth.pending_organization_slug(provider=self.provider, session=request.session)
+        if not slug:
+            label = Provider(self.provider).label
+            messages.error(
+                request,
+                f"No {label} connection was started in this browser, so nothing was connected. Start again"
+                f" from the {label} settings page.",
+            )
+            return redirect("home")
+        page = reverse(f"integrations:{self.provider}_oauth_connected", kwargs={"org_slug": slug})
+        return redirect(f"{page}?{request.GET.urlencode()}")
+
+
+class OAuthConnectedView(IntegrationConnectView):
+    """The organisation's end of "Connect with HubSpot / Atlassian": check the state, exchange the code,
+    store the integration. A refused, forged, replayed or abandoned connection shows the settings page
+    again with what went wrong (and a new connect button); nothing is stored."""
+
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request: HttpRequest, org_slug: str) -> HttpResponse:
+        integration = self.existing()
+        label = Provider(self.provider).label
+        try:
+            if not oauth.oauth_offered(self.provider):
+                raise oauth.ConnectRefused(
+                    f"{oauth.button_label(self.provider)} is not set up on this server."
+                )
+            denied = request.GET.get("error", "")
+            oauth.check_state(
+                provider=self.provider,
+                session=request.session,
+                organization_id=self.organization.pk,
+                user_id=self.membership.user_id,
+                state=request.GET.get("state", ""),
+            )
+            if denied:
+                raise oauth.ConnectRefused(
+                    f"{label} says the connection did not go ahead ({denied[:100]}). Nothing was connected."
+                )
+            code = request.GET.get("code", "")
+            if self.provider == Provider.HUBSPOT:
+                with transaction.atomic():
+                    integration = oauth.hubspot_connect(
+                        code=code, redirect_uri=oauth_redirect_uri(self.provider)
+                    )
+            else:
+                grant, sites = oauth.jira_grant(code=code, redirect_uri=oauth_redirect_uri(self.provider))
+                if len(sites) > 1:
+                    oauth.jira_remember_sites(
+                        session=request.session,
+                        organization_id=self.organization.pk,
+                        user_id=self.membership.user_id,
+                        grant=grant,
+                        sites=sites,
+                    )
+                    return redirect("integrations:jira_oauth_site", org_slug=org_slug)
+                with transaction.atomic():
+                    integration = oauth.jira_connect(grant=grant, site=sites[0])
+        except oauth.ConnectRefused as refusal:
+            form = CONNECTION_FORMS[self.provider](integration=integration)
+            return self.respond(form, integration, oauth_problem=refusal.message)
+        return _connected_with_oauth(request, integration, org_slug=org_slug)
+
+
+def _connected_with_oauth(request: HttpRequest, integration: Integration, *, org_slug: str) -> HttpResponse:
+    label = integration.get_provider_display()
+    check = connections.integration_test_connection(integration=integration)
+    if check.ok:
+        messages.success(request, f"{label} is connected with OAuth. Connection test: {check.message}")
+    else:
+        messages.warning(
+            request, f"{label} is connected with OAuth, but the connection test failed: {check.message}"
+        )
+    return redirect("integrations:overview", org_slug=org_slug)
+
+
+class JiraSiteChoiceView(IntegrationPage):
+    """The Atlassian grant reaches several Jira sites: the admin chooses the one to read."""
+
+    template_name = "signals_ingest/jira_site.html"
+
+    def pending(self) -> oauth.PendingJiraGrant | None:
+        return oauth.jira_pending_grant(
+            session=self.request.session,
+            organization_id=self.organization.pk,
+            user_id=self.membership.user_id,
+        )
+
+    def nothing_pending(self) -> HttpResponse:
+        return self.render_page({"sites": [], "problem": ""})
+
+    def get(self, request: HttpRequest, org_slug: str) -> HttpResponse:
+        pending = self.pending()
+        if pending is None:
+            return self.nothing_pending()
+        response = self.render_page({"sites": pending.sites, "problem": ""})
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def post(self, request: HttpRequest, org_slug: str) -> HttpResponse:
+        pending = self.pending()
+        if pending is None:
+            return self.nothing_pending()
+        chosen = next((site for site in pending.sites if site.cloud_id == request.POST.get("cloud_id")), None)
+        if chosen is None:
+            return self.render_page(
+                {"sites": pending.sites, "problem": "Choose one of the sites."}, status=400
+            )
+        try:
+            with transaction.atomic():
+                integration = oauth.jira_connect(
+                    grant=pending.grant, site=chosen, granted_at=pending.granted_at
+                )
+        except oauth.ConnectRefused as refusal:
+            oauth.jira_forget_pending_grant(session=request.session)
+            messages.error(request, refusal.message)
+            return redirect("integrations:connect_jira", org_slug=org_slug)
+        oauth.jira_forget_pending_grant(session=request.session)
+        return _connected_with_oauth(request, integration, org_slug=org_slug)
 
 
 class IntegrationTestView(IntegrationPage):

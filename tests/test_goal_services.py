@@ -1,5 +1,8 @@
 """The goal services: the cascade, its rules at the point of change, and history that rebuilds the past."""
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -321,6 +324,23 @@ def test_a_child_whose_wording_connects_gets_no_relevance_warning(acme: OrgWorld
             parent=cascade["company"],
         )
     assert objective.warnings == []
+
+
+def test_the_wording_check_loads_scikit_learn_only_when_it_is_used() -> None:
+    # Every process (web, workers, commands) would otherwise hold about 100 MB it may never use.
+    started = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, django; django.setup(); print('sklearn' in sys.modules)",
+        ],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "okrsignal.settings", "DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert started.stdout.strip().splitlines()[-1] == "False"
 
 
 def test_contributor_changes_are_kept_in_history(acme: OrgWorld, cascade) -> None:

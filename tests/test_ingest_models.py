@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from okrsignal.tenancy import TenantContextMissing, tenant_context, tenant_models
+from okrsignal.services import organization_delete
+from okrsignal.tenancy import TenantContextMissing, cross_organization, tenant_context, tenant_models
 from signals_ingest.models import (
     ExecutionSignal,
     ExternalIdentity,
@@ -17,7 +18,8 @@ from signals_ingest.models import (
     WorkItem,
 )
 from tests.factories import OrgWorld
-from tests.ingest_factories import T0, connect
+from tests.goal_factories import make_cycle, make_key_result, make_objective
+from tests.ingest_factories import T0, connect, make_ingest_data
 
 INGEST_MODELS = [
     Integration,
@@ -35,13 +37,19 @@ def test_every_ingestion_model_is_a_tenant_model() -> None:
     assert set(INGEST_MODELS) <= set(tenant_models())
 
 
+# Indexes that start with a foreign key, for the database's own lookups: deleting a work item has it find
+# the signals pointing at the row by that column alone, which an index led by the organisation cannot answer
+# without reading all of itself (once per work item, when an organisation is deleted).
+FOREIGN_KEY_INDEXES = {"signal_work_item": "work_item"}
+
+
 @pytest.mark.parametrize("model", INGEST_MODELS, ids=lambda model: model.__name__)
 def test_every_unique_constraint_and_index_starts_with_the_organisation(model: type) -> None:
     meta = model._meta  # type: ignore[attr-defined]
     for constraint in meta.constraints:
         assert next(iter(constraint.fields)) == "organization", constraint.name
     for index in meta.indexes:
-        assert index.fields[0] == "organization", index.name
+        assert index.fields[0] == FOREIGN_KEY_INDEXES.get(index.name, "organization"), index.name
     assert not any(field.unique for field in meta.fields if field.name not in {"id", "webhook_token"})
 
 
@@ -102,3 +110,28 @@ def test_the_same_external_ids_live_side_by_side_in_two_organisations(
     with tenant_context(acme.organization):
         assert WorkItem.objects.count() == 1
         assert ExternalIdentity.objects.count() == 1
+
+
+def test_deleting_an_organisation_takes_its_ingested_rows_and_leaves_another_s(
+    acme: OrgWorld, globex: OrgWorld
+) -> None:
+    for world in (acme, globex):
+        with tenant_context(world.organization):
+            objective = make_objective(make_cycle(), world.admin, title="Customers onboard alone")
+            key_result = make_key_result(
+                objective, world.admin, title="SSO setups from 10 to 40", baseline=10, target=40
+            )
+            make_ingest_data(world, key_result)
+    with tenant_context(globex.organization):
+        kept = {model: model.objects.count() for model in INGEST_MODELS}
+    assert min(kept[SignalKeyResult], kept[ExecutionSignal], kept[RawEvent]) > 0
+
+    deletion = organization_delete(organization=acme.organization)
+
+    assert deletion.rows["signals_ingest.ExecutionSignal"] == kept[ExecutionSignal]
+    with cross_organization():
+        assert {model: model.objects.count() for model in INGEST_MODELS} == kept
+        # What is kept without a database constraint still names rows that exist.
+        signal = ExecutionSignal.objects.get()
+        assert RawEvent.objects.filter(pk=signal.raw_event_id).exists()
+        assert set(SignalKeyResult.objects.values_list("signal_id", flat=True)) == {signal.pk}

@@ -163,6 +163,10 @@ WEBHOOK_SKIP_REASON = (
 )
 
 # Routes that hold no tenant data, each with the reason.
+OAUTH_CALLBACK_SKIP_REASON = (
+    "The vendor's OAuth redirect: forwards to the page of the organisation the caller's own session started "
+    "the connection for, which checks membership and the single-use state; reads and writes no tenant data."
+)
 SKIPPED_ROUTES: dict[str, str] = {
     "": "Redirects to the visitor's own organisation or the switcher; shows no organisation's data.",
     "orgs/": "The switcher lists only the caller's own memberships (selectors.memberships_of_user).",
@@ -180,6 +184,8 @@ SKIPPED_ROUTES: dict[str, str] = {
     "webhooks/jira/<webhook_token>/": WEBHOOK_SKIP_REASON,
     "webhooks/slack/<webhook_token>/": WEBHOOK_SKIP_REASON,
     "webhooks/hubspot/<webhook_token>/": WEBHOOK_SKIP_REASON,
+    "oauth/hubspot/callback/": OAUTH_CALLBACK_SKIP_REASON,
+    "oauth/jira/callback/": OAUTH_CALLBACK_SKIP_REASON,
 }
 
 # Organisation routes whose page, even for the organisation's own members, carries none of its data: the

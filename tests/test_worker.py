@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import gc
 import os
 import re
 import socket
@@ -26,6 +27,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from celery.result import AsyncResult
+from celery.signals import worker_process_init
 from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
@@ -34,7 +36,7 @@ from django.urls import resolve
 from django.utils import timezone
 
 from okrsignal import services
-from okrsignal.celery import QUEUES
+from okrsignal.celery import QUEUES, WORKER_GC_THRESHOLD
 from okrsignal.celery import app as celery_app
 from okrsignal.models import Invitation, Role
 from okrsignal.tasks import invitation_send_email
@@ -330,3 +332,12 @@ def test_healthz_is_200_with_a_worker(worker: Worker) -> None:
 
 def test_healthz_is_200_without_a_worker() -> None:
     assert Client().get("/healthz").status_code == 200
+
+
+def test_worker_processes_look_for_reference_cycles_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        worker_process_init.send(sender=None)  # as each worker process does when it starts
+        assert gc.get_threshold() == (WORKER_GC_THRESHOLD, *before[1:])
+    finally:
+        gc.set_threshold(*before)

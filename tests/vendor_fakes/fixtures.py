@@ -7,7 +7,9 @@ Load them as a plugin in the test module that needs them (or once in ``tests/con
 Each yields the started fake: ``fake.base_url`` is what a client is pointed at (Jira's site URL,
 HubSpot's API host; Slack's Web API lives under ``fake.base_url + "/api/"``), and the fake's
 credentials (``jira_fake.email`` / ``jira_fake.api_token``, ``slack_fake.bot_token``,
-``hubspot_fake.access_token``) are the ones it accepts.
+``hubspot_fake.access_token``) are the ones it accepts. ``jira_fake`` and ``hubspot_fake`` also play the
+vendors' OAuth servers: their ``client_id`` / ``client_secret`` are OKRSignal's app's, ``approve_install``
+consents, and the access tokens they issue are accepted by their APIs until they expire.
 """
 
 from __future__ import annotations

@@ -8,17 +8,27 @@
 - ``POST /crm/v4/associations/{from}/{to}/batch/read``;
 - ``GET /crm/v3/owners`` and ``GET /crm/v3/pipelines/deals``.
 
-Bearer private app token; anything else is a 401 with HubSpot's error body.
+Bearer private app token, or an OAuth access token the fake issued and that has not expired; anything
+else is a 401 with HubSpot's error body (``EXPIRED_AUTHENTICATION`` for an expired OAuth token).
+
+OAuth (a public app's install): the consent page ``GET /oauth/authorize`` (approved at once: a redirect
+back with a code; ``approve_install`` does the same without a browser), ``POST /oauth/v1/token``
+(form-encoded; ``authorization_code`` and ``refresh_token`` grants; access tokens last
+``oauth_expires_in`` seconds; HubSpot keeps the same refresh token across renewals) and
+``GET /oauth/v1/access-tokens/{token}`` (the account a token reaches). A refused code or refresh token is a
+400 with HubSpot's ``BAD_AUTH_CODE`` / ``BAD_REFRESH_TOKEN`` body.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.vendor_fakes.server import FakeResponse, FakeVendor, RecordedCall
 
@@ -84,6 +94,8 @@ def _epoch_ms(value: Any) -> int | None:
 
 
 DEFAULT_ACCESS_TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
+DEFAULT_CLIENT_ID = "7fff1e29-0b48-4b7c-8c8a-1f2e3d4c5b6a"
+DEFAULT_CLIENT_SECRET = "fake-hubspot-app-client-secret"
 
 
 class FakeHubSpot(FakeVendor):
@@ -100,6 +112,15 @@ class FakeHubSpot(FakeVendor):
         self._owner_ids = itertools.count(41_629_779)
         self.add_owner("Priya", "Nair", "priya.nair@acme.test")
         self.add_owner("Tomas", "Herrera", "tomas.herrera@acme.test")
+        # OAuth: OKRSignal's public app, the codes handed out (each good once), the refresh tokens issued
+        # (until revoked) and the access tokens issued, with the moment each expires.
+        self.client_id = DEFAULT_CLIENT_ID
+        self.client_secret = DEFAULT_CLIENT_SECRET
+        self.oauth_expires_in = 1800
+        self.install_codes: dict[str, dict[str, str]] = {}
+        self.refresh_tokens: set[str] = set()
+        self.oauth_access_tokens: dict[str, float] = {}
+        self._token_numbers = itertools.count(1)
 
     # --- the dataset ---
 
@@ -266,6 +287,115 @@ class FakeHubSpot(FakeVendor):
         record["archived"] = True
         record["archivedAt"] = hubspot_time(when)
 
+    # --- OAuth ---
+
+    def approve_install(self, authorize_url: str) -> str:
+        """What app.hubspot.com does when a person approves the app: the redirect back, with a code.
+
+        ``authorize_url`` is the address the product sent the person to; the answer is its
+        ``redirect_uri`` with ``code`` and the ``state`` it was given."""
+        return self._grant_install(
+            {key: values[-1] for key, values in parse_qs(urlsplit(authorize_url).query).items()}
+        )
+
+    def _grant_install(self, query: dict[str, str]) -> str:
+        assert query.get("client_id") == self.client_id, "The install names another app's client id."
+        code = f"na1-{next(self._token_numbers):04d}-install-code"
+        self.install_codes[code] = {
+            "redirect_uri": query.get("redirect_uri", ""),
+            "scope": query.get("scope", ""),
+        }
+        return f"{query.get('redirect_uri', '')}?{urlencode({'code': code, 'state': query.get('state', '')})}"
+
+    def expire_access_tokens(self) -> None:
+        """Every OAuth access token issued so far has expired (as 30 minutes later)."""
+        for token in self.oauth_access_tokens:
+            self.oauth_access_tokens[token] = time.time() - 60
+
+    def revoke_refresh_tokens(self) -> None:
+        """The app was uninstalled from the account: no refresh token issued so far renews anything."""
+        self.refresh_tokens.clear()
+
+    def _oauth_error(self, status: str, message: str) -> FakeResponse:
+        return FakeResponse(400, {"status": status, "message": message, "correlationId": str(uuid.uuid4())})
+
+    def _oauth_token(self, call: RecordedCall) -> FakeResponse:
+        form = call.form
+        if form.get("client_id") != self.client_id:
+            return self._oauth_error("BAD_CLIENT_ID", "missing or invalid client id")
+        if form.get("client_secret") != self.client_secret:
+            return self._oauth_error("BAD_CLIENT_SECRET", "missing or invalid client secret")
+        grant_type = form.get("grant_type")
+        if grant_type == "authorization_code":
+            grant = self.install_codes.pop(form.get("code", ""), None)
+            if grant is None:
+                return self._oauth_error("BAD_AUTH_CODE", "missing or unknown auth code")
+            if form.get("redirect_uri") != grant["redirect_uri"]:
+                return self._oauth_error(
+                    "BAD_REDIRECT_URI", "redirect_uri does not match initial auth request"
+                )
+            refresh_token = f"na1-refresh-{next(self._token_numbers):04d}-{uuid.uuid4()}"
+            self.refresh_tokens.add(refresh_token)
+        elif grant_type == "refresh_token":
+            refresh_token = form.get("refresh_token", "")
+            if refresh_token not in self.refresh_tokens:
+                return self._oauth_error("BAD_REFRESH_TOKEN", "missing or unknown refresh token")
+        else:
+            return self._oauth_error("BAD_GRANT_TYPE", f"unsupported grant_type {grant_type}")
+        access_token = f"CJ-oauth-{next(self._token_numbers):04d}-{uuid.uuid4().hex}"
+        self.oauth_access_tokens[access_token] = time.time() + self.oauth_expires_in
+        return FakeResponse(
+            200,
+            {
+                "token_type": "bearer",
+                "refresh_token": refresh_token,
+                "access_token": access_token,
+                "expires_in": self.oauth_expires_in,
+            },
+        )
+
+    def _access_token_info(self, token: str) -> FakeResponse:
+        expires_at = self.oauth_access_tokens.get(token)
+        if expires_at is None or expires_at < time.time():
+            return FakeResponse(
+                404, {"status": "error", "message": "Token not found", "category": "OBJECT_NOT_FOUND"}
+            )
+        return FakeResponse(
+            200,
+            {
+                "token": token,
+                "user": self.owners[0]["email"],
+                "hub_domain": f"acme-{self.portal_id}.hubspot.com",
+                "scopes": ["oauth", "crm.objects.deals.read", "crm.objects.owners.read"],
+                "scope_to_scope_group_pks": [25, 31],
+                "trial_scopes": [],
+                "trial_scope_to_scope_group_pks": [],
+                "hub_id": self.portal_id,
+                "app_id": 2_345_678,
+                "expires_in": int(expires_at - time.time()),
+                "user_id": 51_234_567,
+                "token_type": "access",
+            },
+        )
+
+    def _authorization_problem(self, call: RecordedCall) -> FakeResponse | None:
+        header = call.header("Authorization") or ""
+        if header == f"Bearer {self.access_token}":
+            return None
+        token = header.removeprefix("Bearer ")
+        expires_at = self.oauth_access_tokens.get(token) if header.startswith("Bearer ") else None
+        if expires_at is None:
+            return self.error_response(401, call)
+        if expires_at < time.time():
+            minutes = max(1, int((time.time() - expires_at) // 60))
+            return self._problem(
+                401,
+                f"The OAuth token used to make this call expired {minutes} minute(s) ago.",
+                "EXPIRED_AUTHENTICATION",
+                context={"expire time": [hubspot_time(datetime.fromtimestamp(expires_at, UTC))]},
+            )
+        return None
+
     # --- the API ---
 
     def _problem(self, status: int, message: str, category: str, **extra: Any) -> FakeResponse:
@@ -305,9 +435,17 @@ class FakeHubSpot(FakeVendor):
         return self._problem(status, "There was a problem with the request.", "VALIDATION_ERROR")
 
     def handle(self, call: RecordedCall) -> FakeResponse:
-        if (call.header("Authorization") or "") != f"Bearer {self.access_token}":
-            return self.error_response(401, call)
         path, method = call.path.rstrip("/"), call.method
+        if path == "/oauth/authorize" and method == "GET":
+            # The consent page, approved at once: the browser goes straight back to the product.
+            callback = self._grant_install({key: values[-1] for key, values in call.query.items()})
+            return FakeResponse(302, b"", {"Location": callback})
+        if path == "/oauth/v1/token" and method == "POST":
+            return self._oauth_token(call)
+        if match := re.fullmatch(r"/oauth/v1/access-tokens/([^/]+)", path):
+            return self._access_token_info(match.group(1))
+        if (refusal := self._authorization_problem(call)) is not None:
+            return refusal
         if match := re.fullmatch(r"/crm/v3/objects/([a-z_0-9-]+)/search", path):
             return (
                 self._search(match.group(1), call.json or {}) if method == "POST" else self._not_found(path)

@@ -8,6 +8,14 @@
 - ``GET /rest/api/3/field`` (to find the story-points field by name).
 
 Basic auth with the account e-mail and API token; anything else is a 401 with Jira's error body.
+
+The fake also stands in for Atlassian's OAuth 2.0 (3LO) hosts, auth.atlassian.com and api.atlassian.com:
+the consent page ``GET /authorize`` (approved at once: a redirect back with a code; ``approve_install``
+does the same without a browser), ``POST /oauth/token`` (a JSON body; ``authorization_code`` and
+``refresh_token`` grants; access tokens last ``oauth_expires_in`` seconds; every renewal rotates the refresh
+token, and a spent or revoked one is a 403 ``invalid_grant``), ``GET /oauth/token/accessible-resources``
+(``sites``, by default this site alone) and the site's REST API under ``/ex/jira/<cloud id>`` with a Bearer
+access token it issued (401 once that has expired).
 """
 
 from __future__ import annotations
@@ -17,10 +25,13 @@ import hashlib
 import itertools
 import json
 import re
+import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from signals_ingest.clients import jira_time
@@ -57,6 +68,9 @@ def _avatar_urls(seed: str) -> dict[str, str]:
 
 
 DEFAULT_API_TOKEN = "jira-api-token"
+DEFAULT_CLIENT_ID = "Qf8aXj3kT0okrsignalapp"
+DEFAULT_CLIENT_SECRET = "fake-atlassian-app-client-secret"
+DEFAULT_CLOUD_ID = "1324a887-45db-1bf4-1e99-ef0ff456d421"
 
 
 class FakeJira(FakeVendor):
@@ -85,6 +99,17 @@ class FakeJira(FakeVendor):
         self.issues: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(10001)
         self._history_ids = itertools.count(20001)
+        # OAuth 2.0 (3LO): OKRSignal's Atlassian app, the codes handed out (each good once), the refresh
+        # tokens still good, and the access tokens issued with the moment each expires.
+        self.client_id = DEFAULT_CLIENT_ID
+        self.client_secret = DEFAULT_CLIENT_SECRET
+        self.cloud_id = DEFAULT_CLOUD_ID
+        self.oauth_expires_in = 3600
+        self.extra_sites: list[dict[str, Any]] = []
+        self.install_codes: dict[str, dict[str, str]] = {}
+        self.refresh_tokens: set[str] = set()
+        self.oauth_access_tokens: dict[str, float] = {}
+        self._token_numbers = itertools.count(1)
 
     # --- the dataset ---
 
@@ -315,6 +340,117 @@ class FakeJira(FakeVendor):
             )
         return created
 
+    # --- OAuth 2.0 (3LO) ---
+
+    @property
+    def sites(self) -> list[dict[str, Any]]:
+        """What ``accessible-resources`` lists: this site, then any added with ``add_site``."""
+        scopes = ["read:jira-work", "read:jira-user"]
+        this_site = {
+            "id": self.cloud_id,
+            "url": self.base_url,
+            "name": "acme",
+            "scopes": scopes,
+            "avatarUrl": "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/rocket.png",
+        }
+        return [this_site, *self.extra_sites]
+
+    def add_site(self, name: str, *, cloud_id: str | None = None) -> dict[str, Any]:
+        """Another Jira site the approving account may read (its API is not served by this fake)."""
+        site = {
+            "id": cloud_id or str(uuid.uuid4()),
+            "url": f"https://{name}.atlassian.net",
+            "name": name,
+            "scopes": ["read:jira-work", "read:jira-user"],
+            "avatarUrl": "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/star.png",
+        }
+        self.extra_sites.append(site)
+        return site
+
+    def approve_install(self, authorize_url: str) -> str:
+        """What auth.atlassian.com does when a person consents: the redirect back, with a code and the
+        ``state`` it was given."""
+        return self._grant_install(
+            {key: values[-1] for key, values in parse_qs(urlsplit(authorize_url).query).items()}
+        )
+
+    def _grant_install(self, query: dict[str, str]) -> str:
+        assert query.get("client_id") == self.client_id, "The consent names another app's client id."
+        assert query.get("audience") == "api.atlassian.com", (
+            "Atlassian asks for the api.atlassian.com audience."
+        )
+        assert query.get("response_type") == "code"
+        code = f"atl-code-{next(self._token_numbers):04d}"
+        self.install_codes[code] = {
+            "redirect_uri": query.get("redirect_uri", ""),
+            "scope": query.get("scope", ""),
+        }
+        return f"{query.get('redirect_uri', '')}?{urlencode({'state': query.get('state', ''), 'code': code})}"
+
+    def expire_access_tokens(self) -> None:
+        """Every OAuth access token issued so far has expired (as an hour later)."""
+        for token in self.oauth_access_tokens:
+            self.oauth_access_tokens[token] = time.time() - 60
+
+    def revoke_refresh_tokens(self) -> None:
+        """The person revoked the app's access: no refresh token issued so far renews anything."""
+        self.refresh_tokens.clear()
+
+    def _oauth_token(self, call: RecordedCall) -> FakeResponse:
+        body = call.json if isinstance(call.json, dict) else {}
+        if body.get("client_id") != self.client_id or body.get("client_secret") != self.client_secret:
+            return FakeResponse(401, {"error": "access_denied", "error_description": "Unauthorized"})
+        grant_type = body.get("grant_type")
+        scope = "read:jira-work read:jira-user offline_access"
+        if grant_type == "authorization_code":
+            grant = self.install_codes.pop(str(body.get("code") or ""), None)
+            if grant is None or body.get("redirect_uri") != grant["redirect_uri"]:
+                return FakeResponse(
+                    403, {"error": "invalid_grant", "error_description": "Invalid authorization code"}
+                )
+            scope = grant["scope"]
+        elif grant_type == "refresh_token":
+            refresh_token = str(body.get("refresh_token") or "")
+            if refresh_token not in self.refresh_tokens:
+                return FakeResponse(
+                    403, {"error": "invalid_grant", "error_description": "Unknown or invalid refresh token."}
+                )
+            # Rotating refresh tokens: the one just used is spent.
+            self.refresh_tokens.discard(refresh_token)
+        else:
+            return FakeResponse(
+                400, {"error": "unsupported_grant_type", "error_description": str(grant_type)}
+            )
+        number = next(self._token_numbers)
+        access_token = f"eyJraWQiOiJmYWtlIn0.atl-access-{number:04d}.{uuid.uuid4().hex}"
+        new_refresh_token = f"eyJraWQiOiJmYWtlIn0.atl-refresh-{number:04d}.{uuid.uuid4().hex}"
+        self.refresh_tokens.add(new_refresh_token)
+        self.oauth_access_tokens[access_token] = time.time() + self.oauth_expires_in
+        return FakeResponse(
+            200,
+            {
+                "access_token": access_token,
+                "expires_in": self.oauth_expires_in,
+                "token_type": "Bearer",
+                "refresh_token": new_refresh_token,
+                "scope": scope,
+            },
+        )
+
+    def _bearer_is_current(self, call: RecordedCall) -> bool:
+        header = call.header("Authorization") or ""
+        if not header.lower().startswith("bearer "):
+            return False
+        expires_at = self.oauth_access_tokens.get(header[len("bearer ") :])
+        return expires_at is not None and expires_at >= time.time()
+
+    def _oauth_unauthorized(self) -> FakeResponse:
+        return FakeResponse(
+            401,
+            {"code": 401, "message": "Unauthorized; scope does not match"},
+            {"WWW-Authenticate": 'Bearer realm="api.atlassian.com", error="invalid_token"'},
+        )
+
     # --- the API ---
 
     def error_response(self, status: int, call: RecordedCall) -> FakeResponse:
@@ -336,9 +472,27 @@ class FakeJira(FakeVendor):
         return header == f"Basic {expected}"
 
     def handle(self, call: RecordedCall) -> FakeResponse:
-        if not self._authenticated(call):
-            return self.error_response(401, call)
         path = call.path
+        if path == "/authorize" and call.method == "GET":
+            # The consent page, approved at once: the browser goes straight back to the product.
+            callback = self._grant_install({key: values[-1] for key, values in call.query.items()})
+            return FakeResponse(302, b"", {"Location": callback})
+        if path == "/oauth/token" and call.method == "POST":
+            return self._oauth_token(call)
+        if path == "/oauth/token/accessible-resources":
+            return (
+                FakeResponse(200, self.sites) if self._bearer_is_current(call) else self._oauth_unauthorized()
+            )
+        gateway_prefix = f"/ex/jira/{self.cloud_id}"
+        if path.startswith(gateway_prefix + "/"):
+            if not self._bearer_is_current(call):
+                return self._oauth_unauthorized()
+            path = path[len(gateway_prefix) :]
+        elif not self._authenticated(call):
+            return self.error_response(401, call)
+        return self._route(call, path)
+
+    def _route(self, call: RecordedCall, path: str) -> FakeResponse:
         if path == "/rest/api/3/myself" and call.method == "GET":
             return FakeResponse(200, self._myself())
         if path in ("/rest/api/3/serverInfo", "/rest/api/2/serverInfo"):
