@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -28,7 +28,7 @@ from alignment.models import FINDING_KIND_CHOICES, DriftScore, EffortWeek, Findi
 from goals import selectors as goal_selectors
 from goals.charts import percent
 from goals.checkin_reminders import CheckInSchedule
-from goals.checkin_reports import Completion, PulseFigure, completion, pulse_figure
+from goals.checkin_reports import Completion, PulseFigure, pulse_figure
 from goals.checkin_weeks import week_monday
 from goals.models import (
     CheckIn,
@@ -547,7 +547,8 @@ class LeaderDashboard:
 
 
 def _teams() -> list[Team]:
-    return list(Team.objects.order_by("name"))
+    """The teams to filter by (their names only)."""
+    return list(Team.objects.order_by("name").only("id", "name"))
 
 
 @dataclass(frozen=True)
@@ -763,14 +764,16 @@ def _headline(
     if week >= 1:
         check_in_week = week_monday(week_start_date(cycle, week))
         due_at = CheckInSchedule.of(organization).due_at(check_in_week)
-        # Unordered: the default orders join every row to its person's name, for nothing here.
-        expected = _expected_at(due_at).order_by().values_list("pk", flat=True)
-        submitted = (
-            CheckIn.objects.filter(week=check_in_week, state=CheckInState.SUBMITTED)
-            .order_by()
-            .values_list("membership_id", flat=True)
+        # Counted in the database: a large organisation has thousands of people.
+        submitted = CheckIn.objects.filter(
+            membership_id=OuterRef("pk"), week=check_in_week, state=CheckInState.SUBMITTED
         )
-        check_ins = completion(expected, submitted)
+        due = (
+            _expected_at(due_at)
+            .order_by()
+            .aggregate(expected=Count("id"), submitted=Count("id", filter=Exists(submitted)))
+        )
+        check_ins = Completion(submitted=due["submitted"], expected=due["expected"])
         pulse = pulse_figure(
             PulseAnswer.objects.filter(week=check_in_week).order_by().values_list("score", flat=True)
         )
