@@ -5,14 +5,10 @@ No timing is asserted: the machine running the suite decides those.
 
 from __future__ import annotations
 
-import io
-import json
 import random
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 
 from alignment.benchmark import DriftWorld, make_plan, remove_world
@@ -22,6 +18,7 @@ from okrsignal.bench import benchmarks
 from okrsignal.models import Membership, Notification, Organization, Team
 from okrsignal.tenancy import cross_organization, tenant_context
 from signals_ingest.models import ExecutionSignal, SignalKeyResult
+from tests.bench_support import run_bench
 
 FIGURES = {
     "people",
@@ -33,13 +30,6 @@ FIGURES = {
     "incremental_s",
     "peak_rss_mb",
 }
-
-
-def _bench(*args: str) -> tuple[str, dict[str, Any]]:
-    out = io.StringIO()
-    call_command("bench", *args, stdout=out, stderr=io.StringIO())
-    text = out.getvalue()
-    return text, json.loads(text.strip().splitlines()[-1])
 
 
 def test_the_drift_benchmark_is_registered_with_its_targets() -> None:
@@ -71,7 +61,7 @@ def test_the_generated_organisation_has_teams_reporting_lines_and_goals_at_three
 @pytest.mark.django_db(transaction=True)
 def test_the_drift_benchmark_prints_one_json_line_and_the_rows_are_real() -> None:
     sizes = ["--people", "40", "--key-results", "24", "--signals", "6000", "--new-signals", "50"]
-    text, figures = _bench("drift", "--json", *sizes, "--keep")
+    text, figures = run_bench("drift", "--json", *sizes, "--keep")
 
     assert len(text.strip().splitlines()) == 1
     assert set(figures) >= FIGURES
@@ -146,7 +136,7 @@ def test_the_dashboard_benchmark_is_registered_with_its_target() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_the_dashboard_benchmark_requests_the_scored_dashboard_and_cleans_up() -> None:
     sizes = ["--people", "40", "--key-results", "24", "--signals", "6000", "--requests", "12"]
-    text, figures = _bench("dashboard", "--json", *sizes)
+    text, figures = run_bench("dashboard", "--json", *sizes)
 
     assert len(text.strip().splitlines()) == 1
     assert figures["benchmark"] == "dashboard"

@@ -7,10 +7,6 @@ figures and that the rows they count really are in the database.
 from __future__ import annotations
 
 import io
-import json
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -23,6 +19,7 @@ from okrsignal.models import Organization
 from okrsignal.tenancy import cross_organization, tenant_context
 from signals_ingest.benchmark import PayloadGenerator, bench_people, pack, start_of_data
 from signals_ingest.models import ExecutionSignal, ExternalIdentity, RawEvent, SignalKeyResult, WorkItem
+from tests.bench_support import run_bench
 
 FIGURES = {
     "items",
@@ -33,30 +30,6 @@ FIGURES = {
     "webhook_p95_ms",
     "peak_rss_mb",
 }
-
-
-def _bench(*args: str) -> tuple[str, dict[str, Any]]:
-    """Run ``manage.py bench`` in a process of its own against the test database.
-
-    The benchmark forks its set-up and workers; a fork taken from the test process would copy the threads
-    other tests leave running (the browser driver's), which can hold locks the child then waits on forever.
-    """
-    database = connection.settings_dict
-    url = (
-        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or '127.0.0.1'}:"
-        f"{database['PORT'] or 5432}/{database['NAME']}"
-    )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "bench", *args],
-        env={**os.environ, "DATABASE_URL": url, "DEBUG": "true"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    text = result.stdout
-    return text, json.loads(text.strip().splitlines()[-1])
 
 
 def test_the_benchmarks_are_listed_and_a_missing_name_is_refused() -> None:
@@ -102,7 +75,7 @@ def test_the_generated_payloads_are_split_into_shares_that_never_share_work() ->
 
 @pytest.mark.django_db(transaction=True)
 def test_the_ingestion_benchmark_prints_its_figures_and_the_rows_are_really_there() -> None:
-    text, figures = _bench("ingest", "--items", "400", "--webhook-calls", "12", "--batch-size", "150")
+    text, figures = run_bench("ingest", "--items", "400", "--webhook-calls", "12", "--batch-size", "150")
     assert "ratio_to_copy" in text.splitlines()[0] or "Benchmark ingest" in text
     assert set(figures) >= FIGURES
     assert figures["benchmark"] == "ingest"
@@ -147,7 +120,7 @@ def test_the_ingestion_benchmark_prints_its_figures_and_the_rows_are_really_ther
 
 @pytest.mark.django_db(transaction=True)
 def test_json_alone_prints_one_line() -> None:
-    text, figures = _bench("ingest", "--json", "--items", "60", "--webhook-calls", "0", "--workers", "1")
+    text, figures = run_bench("ingest", "--json", "--items", "60", "--webhook-calls", "0", "--workers", "1")
     assert len(text.strip().splitlines()) == 1
     assert figures["items"] == 60
     assert figures["webhook_calls"] == 0
