@@ -1172,6 +1172,15 @@ def _generate_in_child(options: dict[str, Any], show_progress: bool) -> DriftWor
     return generate(options, _stderr if show_progress else _quiet)
 
 
+def _generate_world(sizes: dict[str, Any], progress: Callable[[str], None]) -> _ChildOutcome:
+    """Generate the organisation in a process of its own (not timed); its outcome holds the ``DriftWorld``."""
+    progress("Generating the organisation in a process of its own (not timed)")
+    generated = _in_child(_generate_in_child, sizes, True)
+    assert isinstance(generated.value, DriftWorld)
+    progress(f"Generated in {generated.value.generation_seconds:.1f} s")
+    return generated
+
+
 def _stderr(message: str) -> None:
     import sys
 
@@ -1240,15 +1249,10 @@ def run_drift(options: Mapping[str, Any], progress: Callable[[str], None]) -> di
     celery_app.conf.task_always_eager = True
     world: DriftWorld | None = None
     try:
-        progress("Generating the organisation in a process of its own (not timed)")
-        generated = _in_child(
-            _generate_in_child,
-            {"people": people, "key_results": key_results, "signals": signals, "seed": seed},
-            True,
+        generated = _generate_world(
+            {"people": people, "key_results": key_results, "signals": signals, "seed": seed}, progress
         )
         world = generated.value
-        assert isinstance(world, DriftWorld)
-        progress(f"Generated in {world.generation_seconds:.1f} s")
         organization = Organization.objects.get(pk=world.organization_id)
 
         progress("Raw aggregate (a first run warms the cache, the second is timed)")
@@ -1398,15 +1402,10 @@ def run_dashboard(options: Mapping[str, Any], progress: Callable[[str], None]) -
     seed = _option(options, "seed", DEFAULT_SEED)
     world: DriftWorld | None = None
     try:
-        progress("Generating the organisation in a process of its own (not timed)")
-        generated = _in_child(
-            _generate_in_child,
-            {"people": people, "key_results": key_results, "signals": signals, "seed": seed},
-            True,
+        generated = _generate_world(
+            {"people": people, "key_results": key_results, "signals": signals, "seed": seed}, progress
         )
         world = generated.value
-        assert isinstance(world, DriftWorld)
-        progress(f"Generated in {world.generation_seconds:.1f} s")
         organization = Organization.objects.get(pk=world.organization_id)
 
         progress("Evaluating the quarter week by week, as it went (not timed)")
