@@ -709,6 +709,17 @@ class _ThemeNamer:
         epic_titles = dict(
             WorkItem.objects.filter(provider=Provider.JIRA, key__in=epics).values_list("key", "title")
         )
+        # An epic never taken in itself is named by the title its issues' parent field gave.
+        unnamed = [key for key in epics if not epic_titles.get(key)]
+        if unnamed:
+            for key, title in (
+                WorkItem.objects.filter(provider=Provider.JIRA, attributes__epic__in=unnamed)
+                .exclude(attributes__epic_title=None)
+                .values_list("attributes__epic", "attributes__epic_title")
+                .distinct()
+            ):
+                if title and not epic_titles.get(key):
+                    epic_titles[key] = str(title)
         channel_names: dict[str, str] = {}
         slack = Integration.objects.filter(provider=Provider.SLACK).values_list("settings", flat=True).first()
         for channel in (slack or {}).get("channels") or []:

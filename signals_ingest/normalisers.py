@@ -317,12 +317,17 @@ def _jira_work_item(
     parent = _object(fields, "parent")
 
     epic: str | None = None
+    # The epic's name as the issue's parent carries it: the epic itself may never reach us, and "the
+    # unlinked epic SEC-12 'SSO and SOC 2 evidence'" says more than its key.
+    epic_title: str | None = None
     parent_key: str | None = None
     if _jira_is_epic(issue_type):
         epic = key  # work on an epic is work on that epic
     elif parent.get("key"):
-        if _jira_is_epic(_object(_object(parent, "fields"), "issuetype")):
+        parent_fields = _object(parent, "fields")
+        if _jira_is_epic(_object(parent_fields, "issuetype")):
             epic = str(parent["key"])
+            epic_title = str(parent_fields.get("summary") or "")[:500] or None
         else:
             parent_key = str(parent["key"])  # a sub-task: its epic is its parent's (resolved when stored)
     epic_link_field = settings.get("epic_link_field")
@@ -337,6 +342,7 @@ def _jira_work_item(
     attributes: dict[str, Any] = {
         "project": project.get("key"),
         "epic": epic,
+        "epic_title": epic_title,
         "parent": parent_key,
         "labels": [str(label) for label in fields.get("labels") or [] if label],
         "components": [

@@ -196,6 +196,20 @@ def test_weeks_start_at_midnight_utc_on_the_cycle_start_and_every_signal_counts_
     ]
 
 
+def test_an_unlinked_epic_never_taken_in_itself_is_named_by_its_issues_parent_field(db: None) -> None:
+    world = make_organization("Epic names")
+    with tenant_context(world.organization):
+        quarter = build_quarter(world)
+        issue = jira_issue(issue_id("SEC-13"), "SEC-13", project="SEC", epic="SEC-12", updated=during(2))
+        issue["fields"]["parent"]["fields"]["summary"] = "SSO and SOC 2 evidence"
+        ingest(quarter.jira, jira_comment(issue, comment_id=str(next(_ids)), author=EINAR, at=during(2)))
+        data = drift_input(world.organization, quarter.cycle, as_of=after(3))
+
+    assert [(theme.id, theme.kind, theme.key, theme.title) for theme in data.themes] == [
+        ("jira:SEC-12", "epic", "SEC-12", "SSO and SOC 2 evidence")
+    ]
+
+
 def test_the_loader_reads_nothing_dated_at_or_after_the_moment(db: None) -> None:
     world = make_organization("Purity")
     moment = after(4)

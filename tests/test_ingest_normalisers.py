@@ -45,6 +45,7 @@ def test_jira_issue_created_gives_the_issue_and_a_created_signal() -> None:
     assert item.url == f"{SITE}/browse/ONB-7"
     assert item.attributes["project"] == "ONB"
     assert item.attributes["epic"] == "ONB-1"
+    assert item.attributes["epic_title"] == "Onboarding without a call"  # the parent epic's own summary
     assert item.attributes["labels"] == ["sso", "q4"]
     assert item.attributes["components"] == ["Identity"]
     assert item.attributes["story_points"] == 3
@@ -117,6 +118,7 @@ def test_jira_comment_in_document_format_is_read_as_text() -> None:
 def test_an_epic_is_its_own_epic_and_a_sub_task_names_its_parent() -> None:
     epic = normalise("jira", jira_created(jira_issue("19000", "ONB-1", issue_type="Epic", epic=None)), {})
     assert epic.work_items[0].attributes["epic"] == "ONB-1"
+    assert epic.work_items[0].attributes["epic_title"] is None  # its name is its own title
 
     story_parent = {
         "id": "18001",

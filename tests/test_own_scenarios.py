@@ -79,3 +79,15 @@ def test_the_demo_is_northwind_in_week_seven() -> None:
     kinds = {finding.kind for finding in scenario.expect.findings}
     assert len(kinds) >= 4, "several drifting goals of different kinds"
     assert all(finding.onset_week <= 6 for finding in scenario.expect.findings)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
+def test_every_slack_channel_a_file_uses_is_listed_by_its_name(path: Path) -> None:
+    scenario = read_scenario(path)
+
+    (slack,) = [integration for integration in scenario.integrations if integration.source == "slack"]
+    names = {channel["id"]: channel["name"] for channel in slack.settings["channels"]}
+    used = {event.payload["event"]["channel"] for event in scenario.events if event.kind == "slack_event"}
+    assert used <= set(names)
+    # Named as people know them, not by id: explanations and charts say "#squad-activation".
+    assert all(name != channel_id and not name.startswith("C0") for channel_id, name in names.items())

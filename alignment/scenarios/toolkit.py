@@ -1239,7 +1239,14 @@ class World:
         integrations.append(
             {
                 "source": "slack",
-                "settings": {"team_id": self.slack.team_id},
+                # The channels read, by name as people know them ("#squad-activation", not its id).
+                "settings": {
+                    "team_id": self.slack.team_id,
+                    "channels": [
+                        {"id": channel_id, "name": name}
+                        for name, channel_id in sorted(self.slack.channels.items())
+                    ],
+                },
                 "mappings": self.mappings["slack"],
             }
         )
