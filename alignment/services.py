@@ -9,7 +9,7 @@ quarter is scored. Nothing here reads the clock for what it judges: the moment i
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -134,9 +134,15 @@ def _subject_fields(subject: Subject) -> dict[str, int | None]:
 
 def _evidence_json(evidence: Iterable[EvidenceRef]) -> list[dict[str, object]]:
     return [
-        {name: value for name, value in asdict(ref).items() if value is not None} | {"kind": ref.kind.value}
+        {name: value for name, value in _plain(ref).items() if value is not None} | {"kind": ref.kind.value}
         for ref in evidence
     ]
+
+
+def _plain(record: Any) -> dict[str, Any]:
+    """A flat dataclass's fields as a dict. (``dataclasses.asdict`` copies every value deeply, which took
+    most of a second for the scores of a large cycle; these records hold plain values only.)"""
+    return {each.name: getattr(record, each.name) for each in fields(record)}
 
 
 def _describe(row: Finding, finding: EngineFinding, cycle: Cycle) -> None:
@@ -295,27 +301,47 @@ def _store_credits(
     ContributionCredit.objects.filter(
         pk__in=[row.pk for key, row in stored.items() if key not in reported]
     ).delete()
-    created = []
+    created: list[tuple[Any, ...]] = []
     changed = []
     for key, contribution in reported.items():
         row = stored.get(key)
         if row is None:
-            row = ContributionCredit(
-                cycle=cycle,
-                person_id=contribution.person_id,
-                key_result_id=contribution.key_result_id,
-                first_credited_at=as_of,
+            created.append(
+                (
+                    cycle.pk,
+                    contribution.person_id,
+                    contribution.key_result_id,
+                    contribution.weight,
+                    contribution.share,
+                    list(contribution.weeks),
+                    contribution.explanation,
+                    as_of,
+                    as_of,
+                )
             )
-            row.organization_id = cycle.organization_id
-            created.append(row)
-        else:
-            changed.append(row)
+            continue
         row.weight = contribution.weight
         row.share = contribution.share
         row.weeks = list(contribution.weeks)
         row.explanation = contribution.explanation
         row.last_credited_at = as_of
-    ContributionCredit.objects.bulk_create(created)
+        changed.append(row)
+    # New rows in one statement (the cycle is locked: nobody else writes them meanwhile).
+    bulk.insert(
+        ContributionCredit,
+        [
+            "cycle",
+            "person",
+            "key_result",
+            "weight",
+            "share",
+            "weeks",
+            "explanation",
+            "first_credited_at",
+            "last_credited_at",
+        ],
+        created,
+    )
     _update_rows(ContributionCredit, changed, ["weight", "share", "weeks", "explanation", "last_credited_at"])
     result.credits = len(reported)
 
@@ -324,20 +350,32 @@ def _store_scores(cycle: Cycle, evaluation: Evaluation, result: RecomputeResult)
     if evaluation.week < 1:
         return
     stored = {_subject_of(row): row for row in DriftScore.objects.filter(cycle=cycle, week=evaluation.week)}
-    created = []
+    created: list[tuple[Any, ...]] = []
     changed = []
     for goal_score in evaluation.scores:
+        components = [_plain(component) for component in goal_score.components]
         row = stored.get(goal_score.subject)
         if row is None:
-            row = DriftScore(cycle=cycle, week=evaluation.week, **_subject_fields(goal_score.subject))
-            row.organization_id = cycle.organization_id
-            created.append(row)
-        else:
-            changed.append(row)
+            subject = _subject_fields(goal_score.subject)
+            created.append(
+                (
+                    cycle.pk,
+                    evaluation.week,
+                    subject["key_result_id"],
+                    subject["objective_id"],
+                    goal_score.score,
+                    components,
+                    evaluation.as_of,
+                )
+            )
+            continue
         row.score = goal_score.score
-        row.components = [asdict(component) for component in goal_score.components]
+        row.components = components
         row.computed_at = evaluation.as_of
-    DriftScore.objects.bulk_create(created)
+        changed.append(row)
+    # New rows in one statement (the cycle is locked: nobody else writes them meanwhile).
+    columns = ["cycle", "week", "key_result", "objective", "score", "components", "computed_at"]
+    bulk.insert(DriftScore, columns, created)
     _update_rows(DriftScore, changed, ["score", "components", "computed_at"])
     result.scores = len(evaluation.scores)
 
@@ -351,19 +389,22 @@ def _store_effort(cycle: Cycle, evaluation: Evaluation) -> None:
             "id", "person_id", "week", "linked_weight", "total_weight"
         )
     }
-    created = []
+    created: list[tuple[int, int, int, float, float]] = []
     changed = []
     for effort in evaluation.effort:
         row = stored.pop((effort.person_id, effort.week), None)
         if row is None:
-            row = EffortWeek(cycle=cycle, person_id=effort.person_id, week=effort.week)
-            row.organization_id = cycle.organization_id
-            created.append(row)
-        elif (row.linked_weight, row.total_weight) != (effort.linked_weight, effort.total_weight):
+            created.append(
+                (cycle.pk, effort.person_id, effort.week, effort.linked_weight, effort.total_weight)
+            )
+            continue
+        if (row.linked_weight, row.total_weight) != (effort.linked_weight, effort.total_weight):
+            row.linked_weight = effort.linked_weight
+            row.total_weight = effort.total_weight
             changed.append(row)
-        row.linked_weight = effort.linked_weight
-        row.total_weight = effort.total_weight
-    EffortWeek.objects.bulk_create(created, batch_size=5_000)
+    # A cycle's first scoring writes tens of thousands of these: one statement, not model instances.
+    # (The cycle is locked by the caller, so no other recompute can have written the same rows.)
+    bulk.insert(EffortWeek, ["cycle", "person", "week", "linked_weight", "total_weight"], created)
     _update_rows(EffortWeek, changed, ["linked_weight", "total_weight"])
     if stored:
         EffortWeek.objects.filter(pk__in=[row.pk for row in stored.values()]).delete()

@@ -115,12 +115,30 @@ def _insert_sql(model: type[models.Model], columns: Sequence[str], conflict: Seq
     fields = [_column(model, name) for name in columns]
     names = ", ".join(_quoted(field.column) for field in fields)
     values = ", ".join(_value_sql(field, position) for position, field in enumerate(fields))
-    targets = ", ".join(_quoted(_column(model, name).column) for name in conflict)
-    return (
+    sql = (
         f"INSERT INTO {_quoted(model._meta.db_table)} (organization_id, {names})"  # noqa: S608 - names from models
         f" SELECT %s, {values} FROM jsonb_array_elements(%s::jsonb) AS r"
-        f" ON CONFLICT ({targets}) DO NOTHING"
     )
+    if conflict:
+        targets = ", ".join(_quoted(_column(model, name).column) for name in conflict)
+        sql += f" ON CONFLICT ({targets}) DO NOTHING"
+    return sql
+
+
+def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """INSERT the rows (``organization`` is added), for rows the caller knows to be new: one that clashes
+    with a stored row fails the statement."""
+    if not rows:
+        return
+    organization_id = require_organization_id()
+    if not is_postgresql():
+        model._default_manager.bulk_create(
+            [model(organization_id=organization_id, **dict(zip(columns, row, strict=True))) for row in rows],
+            batch_size=500,
+        )
+        return
+    with _cursor() as cursor:
+        cursor.execute(_insert_sql(model, columns, ()), [organization_id, _document(rows)])
 
 
 def insert_ignoring_conflicts(

@@ -184,9 +184,9 @@ def test_weeks_start_at_midnight_utc_on_the_cycle_start_and_every_signal_counts_
         comment(quarter, key="OPS-3", at=during(2))
         data = drift_input(world.organization, quarter.cycle, as_of=after(3))
 
-    kr_weeks = {(row.person_id, row.week): row.count for row in data.key_result_weeks}
+    kr_weeks = {(row.person_id, row.week): row.signals for row in data.key_result_weeks}
     assert kr_weeks == {(world.report.pk, 1): 1, (world.report.pk, 2): 1}
-    person_weeks = {(row.person_id, row.week): (row.count, row.weight) for row in data.person_weeks}
+    person_weeks = {(row.person_id, row.week): (row.signals, row.weight) for row in data.person_weeks}
     assert person_weeks == {(world.report.pk, 1): (1, 1.0), (world.report.pk, 2): (2, 2.0)}
     assert [(row.person_id, row.week, row.theme_id) for row in data.theme_weeks] == [
         (world.report.pk, 2, "jira:project:OPS")

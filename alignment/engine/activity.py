@@ -50,47 +50,44 @@ class ActivityIndex:
         # Sums are gathered in plain lists (writing numpy scalars one by one is slow) and turned into
         # arrays once.
         by_key_result: dict[int, dict[int, tuple[list[float], list[float]]]] = {}
-        for row in key_result_weeks:
-            week = row.week
+        for key_result_id, person_id, week, weight, count in key_result_weeks:
             if not 1 <= week <= weeks:
                 continue
-            people = by_key_result.get(row.key_result_id)
+            people = by_key_result.get(key_result_id)
             if people is None:
-                people = by_key_result[row.key_result_id] = {}
-            lists = people.get(row.person_id)
+                people = by_key_result[key_result_id] = {}
+            lists = people.get(person_id)
             if lists is None:
-                lists = people[row.person_id] = ([0.0] * weeks, [0.0] * weeks)
-            lists[0][week - 1] += row.weight
-            lists[1][week - 1] += row.count
+                lists = people[person_id] = ([0.0] * weeks, [0.0] * weeks)
+            lists[0][week - 1] += weight
+            lists[1][week - 1] += count
         for key_result_id, people in by_key_result.items():
             arrays_by_person = self.by_key_result[key_result_id] = {}
             for person_id, (weights, counts) in people.items():
                 arrays_by_person[person_id] = (np.array(weights), np.array(counts))
                 self.key_results_of_person.setdefault(person_id, set()).add(key_result_id)
         person_lists: dict[int, tuple[list[float], list[float]]] = {}
-        for person_row in person_weeks:
-            week = person_row.week
+        for person_id, week, weight, count in person_weeks:
             if not 1 <= week <= weeks:
                 continue
-            lists = person_lists.get(person_row.person_id)
+            lists = person_lists.get(person_id)
             if lists is None:
-                lists = person_lists[person_row.person_id] = ([0.0] * weeks, [0.0] * weeks)
-            lists[0][week - 1] += person_row.weight
-            lists[1][week - 1] += person_row.count
+                lists = person_lists[person_id] = ([0.0] * weeks, [0.0] * weeks)
+            lists[0][week - 1] += weight
+            lists[1][week - 1] += count
         for person_id, (weights, counts) in person_lists.items():
             self.person_weight[person_id] = np.array(weights)
             self.person_count[person_id] = np.array(counts)
         theme_lists: dict[int, dict[str, tuple[list[float], list[float]]]] = {}
-        for theme_row in theme_weeks:
-            week = theme_row.week
+        for person_id, week, theme_id, weight, count in theme_weeks:
             if not 1 <= week <= weeks:
                 continue
-            themes = theme_lists.setdefault(theme_row.person_id, {})
-            lists = themes.get(theme_row.theme_id)
+            themes = theme_lists.setdefault(person_id, {})
+            lists = themes.get(theme_id)
             if lists is None:
-                lists = themes[theme_row.theme_id] = ([0.0] * weeks, [0.0] * weeks)
-            lists[0][week - 1] += theme_row.weight
-            lists[1][week - 1] += theme_row.count
+                lists = themes[theme_id] = ([0.0] * weeks, [0.0] * weeks)
+            lists[0][week - 1] += weight
+            lists[1][week - 1] += count
         for person_id, themes in theme_lists.items():
             self.by_person_theme[person_id] = {
                 theme_id: (np.array(weights), np.array(counts))

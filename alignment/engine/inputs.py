@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 WEEK = timedelta(days=7)
 
@@ -248,36 +249,37 @@ class Theme:
     title: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class KeyResultWeek:
+# The weekly sums below are plain named tuples rather than dataclasses: a large cycle has hundreds of
+# thousands of them, made by the loader and unpacked by the activity index.
+
+
+class KeyResultWeek(NamedTuple):
     """Signals counted toward a key result, by one person in one week (each signal once per key result)."""
 
     key_result_id: int
     person_id: int
     week: int
     weight: float
-    count: int
+    signals: int  # how many signals
 
 
-@dataclass(frozen=True, slots=True)
-class PersonWeek:
+class PersonWeek(NamedTuple):
     """Everything one person did in one week, linked or not, each signal counted once."""
 
     person_id: int
     week: int
     weight: float
-    count: int
+    signals: int  # how many signals
 
 
-@dataclass(frozen=True, slots=True)
-class ThemeWeek:
+class ThemeWeek(NamedTuple):
     """Unlinked activity (mapped to no key result) by one person in one week, on one theme."""
 
     person_id: int
     week: int
     theme_id: str
     weight: float
-    count: int
+    signals: int  # how many signals
 
 
 @dataclass(frozen=True, slots=True)
