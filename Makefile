@@ -24,9 +24,11 @@ demo: $(INSTALLED)
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py create_demo
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-# PostgreSQL, Redis and Chromium up (bin/services-up), then the whole suite against them.
+# PostgreSQL, Redis and Chromium up (bin/services-up), then the whole suite against them, in
+# $(TEST_WORKERS) processes (each test file in one of them; tests/settings.py gives each its own Redis).
+TEST_WORKERS ?= 2
 test: $(INSTALLED) services
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Every registered benchmark (manage.py bench --list), each in its own process, against PostgreSQL in a
 # scratch database made anew for the run: benchmarks leave their data behind, and a fresh database keeps
