@@ -399,7 +399,7 @@ STATUS_RANK: dict[str, int] = {
 
 
 @dataclass(frozen=True)
-class EffortWeek:
+class WeeklyEffort:
     """One week of someone's activity: its weight on goal-linked work against all of it."""
 
     week: int
@@ -444,18 +444,18 @@ class PersonFinding:
 class TeamMember:
     person: Membership
     relation: str
-    effort: list[EffortWeek]
+    effort: list[WeeklyEffort]
     chart: SafeString
     check_in: CheckInMark
     findings: list[PersonFinding]
     may_open_agenda: bool
 
     @property
-    def active_weeks(self) -> list[EffortWeek]:
+    def active_weeks(self) -> list[WeeklyEffort]:
         return [week for week in self.effort if week.total > 0]
 
     @property
-    def latest(self) -> EffortWeek | None:
+    def latest(self) -> WeeklyEffort | None:
         return self.effort[-1] if self.effort else None
 
     @property
@@ -541,7 +541,7 @@ class TeamPage:
         return percent(self.linked_share)
 
 
-def weekly_effort(cycle: Cycle, people: Sequence[int], *, weeks: int) -> dict[int, list[EffortWeek]]:
+def weekly_effort(cycle: Cycle, people: Sequence[int], *, weeks: int) -> dict[int, list[WeeklyEffort]]:
     """For each person, each cycle week up to ``weeks``: the weight of their signals that count toward a key
     result, against the weight of all their signals (one aggregate query)."""
     if not people or weeks < 1:
@@ -566,16 +566,16 @@ def weekly_effort(cycle: Cycle, people: Sequence[int], *, weeks: int) -> dict[in
         .annotate(**sums)
         .order_by()
     )
-    found: dict[int, list[EffortWeek]] = {}
+    found: dict[int, list[WeeklyEffort]] = {}
     for row in rows:
         sums_of: Mapping[str, Any] = row
         found[sums_of["actor__membership_id"]] = [
-            EffortWeek(
+            WeeklyEffort(
                 week=week, linked=sums_of[f"linked_{week}"] or 0.0, total=sums_of[f"all_{week}"] or 0.0
             )
             for week in range(1, weeks + 1)
         ]
-    empty = [EffortWeek(week=week, linked=0.0, total=0.0) for week in range(1, weeks + 1)]
+    empty = [WeeklyEffort(week=week, linked=0.0, total=0.0) for week in range(1, weeks + 1)]
     return {person: found.get(person, empty) for person in people}
 
 
