@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Count,
@@ -617,7 +618,10 @@ def _fetch(query: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
     """The rows of a ``values_list`` query of ids, numbers and text, as the driver gives them: for the
     hundreds of thousands of sums of a large cycle, Django's conversion of every value cost more time than
     the database took to add them up."""
-    sql, params = query.query.sql_with_params()
+    try:
+        sql, params = query.query.sql_with_params()
+    except EmptyResultSet:  # a filter on an empty list: the ORM would answer no rows without asking
+        return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -740,11 +744,12 @@ class _ThemeNamer:
         # An epic never taken in itself is named by the title its issues' parent field gave.
         unnamed = [key for key in epics if not epic_titles.get(key)]
         if unnamed:
+            # The most recently updated issue's word for it, should the epic have been renamed.
             for key, title in (
                 WorkItem.objects.filter(provider=Provider.JIRA, attributes__epic__in=unnamed)
                 .exclude(attributes__epic_title=None)
+                .order_by("-vendor_updated_at", "-id")
                 .values_list("attributes__epic", "attributes__epic_title")
-                .distinct()
             ):
                 if title and not epic_titles.get(key):
                     epic_titles[key] = str(title)

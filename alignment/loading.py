@@ -522,7 +522,12 @@ class _Loader:
                 private = event.payload["event"].get("channel_type") == "group"
                 wanted[event.channel] = wanted.get(event.channel, False) or private
         for channel_id, private in wanted.items():
-            if not channel_id.startswith("D") and channel_id not in channels:
+            if channel_id.startswith("D"):
+                continue
+            if channel_id in channels:
+                # A listed channel that says nothing of its kind is private if its messages say so.
+                channels[channel_id].setdefault("is_private", private)
+            else:
                 channels[channel_id] = {"id": channel_id, "name": channel_id, "is_private": private}
         return list(channels.values())
 

@@ -132,13 +132,20 @@ def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Seq
         return
     organization_id = require_organization_id()
     if not is_postgresql():
+        names = _attnames(model, columns)
         model._default_manager.bulk_create(
-            [model(organization_id=organization_id, **dict(zip(columns, row, strict=True))) for row in rows],
+            [model(organization_id=organization_id, **dict(zip(names, row, strict=True))) for row in rows],
             batch_size=500,
         )
         return
     with _cursor() as cursor:
         cursor.execute(_insert_sql(model, columns, ()), [organization_id, _document(rows)])
+
+
+def _attnames(model: type[models.Model], columns: Sequence[str]) -> list[str]:
+    """The attributes the columns are set through on an instance: ``cycle_id`` for the foreign key ``cycle``,
+    whose values here are ids."""
+    return [_column(model, name).attname for name in columns]
 
 
 def insert_ignoring_conflicts(
@@ -157,8 +164,9 @@ def insert_ignoring_conflicts(
         return
     organization_id = require_organization_id()
     if not is_postgresql():
+        names = _attnames(model, columns)
         model._default_manager.bulk_create(
-            [model(organization_id=organization_id, **dict(zip(columns, row, strict=True))) for row in rows],
+            [model(organization_id=organization_id, **dict(zip(names, row, strict=True))) for row in rows],
             ignore_conflicts=True,
             batch_size=500,
         )

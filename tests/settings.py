@@ -5,7 +5,8 @@ own.
 (pytest-django names it after the worker), but Redis databases are named by number in ``REDIS_URL`` and
 ``CACHE_URL``: without this, one worker's ``cache.clear()`` would empty the other's cache mid-test, and a
 Celery worker started by one process's test could take the other's tasks. Worker ``gwN`` moves both
-numbers down by ``2N``. The environment is changed too, so that processes a test starts (Celery workers,
+numbers down by ``2N``, which keeps the workers apart when the two numbers are neighbours at the top of
+Redis's sixteen (the defaults in ``pyproject.toml``: 15 and 14). The environment is changed too, so that processes a test starts (Celery workers,
 ``manage.py`` commands) use the same databases.
 """
 

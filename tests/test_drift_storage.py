@@ -210,6 +210,18 @@ def test_an_unlinked_epic_never_taken_in_itself_is_named_by_its_issues_parent_fi
     ]
 
 
+def test_a_cycle_without_goals_is_read_and_scored_with_nothing_to_find(db: None) -> None:
+    world = make_organization("Empty cycle")
+    with tenant_context(world.organization):
+        cycle = goal_services.cycle_create(name="Empty 2026-Q3", start=START, end=date(2026, 10, 4))
+        data = drift_input(world.organization, cycle, as_of=after(3))
+        result = recompute(world.organization, as_of=after(3), cycle=cycle)
+
+    assert (data.key_results, data.key_result_weeks, data.person_weeks, data.theme_weeks) == ((), (), (), ())
+    assert result.evaluation.findings == ()
+    assert result.evaluation.scores == ()
+
+
 def test_the_loader_reads_nothing_dated_at_or_after_the_moment(db: None) -> None:
     world = make_organization("Purity")
     moment = after(4)
