@@ -1,12 +1,13 @@
 """Set-based reads and writes for the ingestion hot path: one statement per table per batch.
 
-On PostgreSQL the rows of a write travel as one parameter: a JSON array of arrays, made by orjson in a
-single call (no per-value work in Python), which the statement unpacks with ``jsonb_array_elements``
-and casts column by column. The server parses that document once, as it would parse each JSON column
-anyway; a payload column is taken from it as it stands, without being read again. Statements run
-through a cursor with server-side parameter binding on Django's own connection, so they share its
-transaction and the tenant setting that row-level security reads. Elsewhere (SQLite, the embedded
-default) the same functions fall back to the ORM.
+On PostgreSQL an insert sends each column's values as one array (``unnest`` turns them back into rows),
+in the binary format, or as a single value when every row has the same; JSON values travel as text and
+are parsed once, by the cast to the column's type (a raw payload, kept as ``json``, only checked). Updates
+send their rows as one JSON array of arrays, made by orjson in a single call, which the statement unpacks
+with ``jsonb_array_elements`` and casts column by column. Statements run through a cursor with
+server-side parameter binding on Django's own connection, so they share its transaction and the tenant
+setting that row-level security reads. Elsewhere (SQLite, the embedded default) the same functions fall
+back to the ORM.
 
 Every statement filters on, or writes, the organisation in context: these functions are tenant-scoped
 like ``TenantModel.objects``, and row-level security holds them to it as well.
@@ -111,16 +112,58 @@ def _value_sql(field: models.Field[Any, Any], position: int) -> str:
     return f"(r ->> {position})::{db_type}"
 
 
-def _insert_sql(model: type[models.Model], columns: Sequence[str], conflict: Sequence[str]) -> str:
+def _array_type(field: models.Field[Any, Any]) -> str:
+    """The array type a column's values travel in (JSON as text, parsed by the cast to the column)."""
+    if isinstance(field, models.JSONField):
+        return "text"
+    db_type = _db_type(field)
+    # Text as text: storing it into the column then refuses a value that is too long, where a cast to
+    # varchar(n) would cut it short without a word (and two long ids could become one).
+    return "text" if db_type.startswith("varchar") else db_type
+
+
+def _insert_statement(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], conflict: Sequence[str]
+) -> tuple[str, list[Any]]:
+    """The INSERT of ``rows`` and its parameters: the organisation, then each column's values as one array
+    (the rows turned into columns), or as one value when every row has the same (which spares encoding
+    the same value a thousand times: a batch's provider, the time it was written)."""
     fields = [_column(model, name) for name in columns]
+    selected: list[str] = []  # what each column takes: a value, or its element of the row's arrays
+    aliases: list[str] = []
+    unnested: list[str] = []
+    params: list[Any] = [require_organization_id()]
+    arrays: list[list[Any]] = []
+    for position, (field, values) in enumerate(zip(fields, zip(*rows, strict=True), strict=True)):
+        alias = f"c{position}"
+        if isinstance(field, models.JSONField):
+            # JSON travels as text, parsed by the cast to the column's type. A missing value (None) is SQL
+            # NULL, as the ORM stores it, not the JSON value null.
+            column: list[Any] = [None if value is None else json_bytes(value).decode() for value in values]
+            selected.append(f"{alias}::{_db_type(field)}")
+        else:
+            if isinstance(field, models.FloatField):
+                # An array holds values of one type: a whole number among floats is sent as a float.
+                column = [None if value is None else float(value) for value in values]
+            else:
+                column = list(values)
+            if column.count(column[0]) == len(column):
+                selected.append(f"%s::{_array_type(field)}")
+                params.append(column[0])
+                continue
+            selected.append(alias)
+        aliases.append(alias)
+        unnested.append(f"%b::{_array_type(field)}[]")
+        arrays.append(column)
     names = ", ".join(_quoted(field.column) for field in fields)
-    values = ", ".join(_value_sql(field, position) for position, field in enumerate(fields))
     targets = ", ".join(_quoted(_column(model, name).column) for name in conflict)
-    return (
-        f"INSERT INTO {_quoted(model._meta.db_table)} (organization_id, {names})"  # noqa: S608 - names from models
-        f" SELECT %s, {values} FROM jsonb_array_elements(%s::jsonb) AS r"
-        f" ON CONFLICT ({targets}) DO NOTHING"
+    # Rows alike in every column are one row as far as the unique constraint is concerned.
+    source = f" FROM unnest({', '.join(unnested)}) AS r({', '.join(aliases)})" if unnested else ""
+    sql = (
+        f"INSERT INTO {_quoted(model._meta.db_table)} (organization_id, {names})"
+        f" SELECT %s, {', '.join(selected)}{source} ON CONFLICT ({targets}) DO NOTHING"
     )
+    return sql, [*params, *arrays]
 
 
 def insert_ignoring_conflicts(
@@ -137,16 +180,17 @@ def insert_ignoring_conflicts(
     """
     if not rows:
         return
-    organization_id = require_organization_id()
     if not is_postgresql():
+        organization_id = require_organization_id()
         model._default_manager.bulk_create(
             [model(organization_id=organization_id, **dict(zip(columns, row, strict=True))) for row in rows],
             ignore_conflicts=True,
             batch_size=500,
         )
         return
+    sql, params = _insert_statement(model, columns, rows, conflict)
     with _cursor() as cursor:
-        cursor.execute(_insert_sql(model, columns, conflict), [organization_id, _document(rows)])
+        cursor.execute(sql, params)
 
 
 def insert_returning(
@@ -165,15 +209,12 @@ def insert_returning(
     """
     if not rows:
         return []
-    organization_id = require_organization_id()
     if not is_postgresql():
         return _insert_returning_with_orm(model, columns, rows, conflict=conflict, returning=returning)
     returned = ", ".join(_quoted(_column(model, name).column) for name in returning)
+    sql, params = _insert_statement(model, columns, rows, conflict)
     with _cursor() as cursor:
-        cursor.execute(
-            f"{_insert_sql(model, columns, conflict)} RETURNING {returned}",
-            [organization_id, _document(rows)],
-        )
+        cursor.execute(f"{sql} RETURNING {returned}", params)
         return list(cursor.fetchall())
 
 

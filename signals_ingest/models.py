@@ -21,10 +21,68 @@ import secrets
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.json import HasAnyKeys, HasKey, HasKeys
 from django.utils import timezone
+from psycopg.types.json import Json as JsonText
 
 from okrsignal.tenancy import TenantModel
 from signals_ingest import crypto
+
+
+class JSONTextField(models.JSONField):
+    """A JSON document kept as the text it was written as: PostgreSQL's ``json`` rather than ``jsonb``.
+
+    For raw vendor payloads, which are written once, read back whole and searched only among the few still
+    waiting: ``json`` only checks that the text is valid JSON, where ``jsonb`` takes it apart into a binary
+    tree on every write, which was about half the cost of storing a raw event. ``has_key``, ``has_keys``
+    and ``has_any_keys`` (the retry sweep tells HubSpot notifications apart by a key) read the document as
+    ``jsonb`` first, PostgreSQL having their operators for ``jsonb`` only; other lookups, comparing values
+    under a key for one, would need the same and are not asked of raw payloads. Other databases store it
+    as ``JSONField`` does.
+    """
+
+    def db_type(self, connection: Any) -> str | None:
+        if connection.vendor == "postgresql":
+            return "json"
+        return super().db_type(connection)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        # The driver decodes ``json`` itself (Django has it hand ``jsonb`` over as text instead).
+        if connection.vendor == "postgresql":
+            return value
+        return super().from_db_value(value, expression, connection)
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if connection.vendor != "postgresql":
+            return super().get_db_prep_value(value, connection, prepared)
+        if not prepared:
+            value = self.get_prep_value(value)
+        return JsonText(value)
+
+
+class _ReadAsJsonb:
+    """A key lookup on a ``JSONTextField``: PostgreSQL asks it of the document read as ``jsonb``."""
+
+    def process_lhs(self, compiler: Any, connection: Any, lhs: Any = None) -> tuple[str, Any]:
+        sql, params = super().process_lhs(compiler, connection, lhs)  # type: ignore[misc]
+        if connection.vendor == "postgresql":
+            sql = f"({sql})::jsonb"
+        return sql, params
+
+
+@JSONTextField.register_lookup
+class _TextHasKey(_ReadAsJsonb, HasKey):
+    pass
+
+
+@JSONTextField.register_lookup
+class _TextHasKeys(_ReadAsJsonb, HasKeys):
+    pass
+
+
+@JSONTextField.register_lookup
+class _TextHasAnyKeys(_ReadAsJsonb, HasAnyKeys):
+    pass
 
 
 class Provider(models.TextChoices):
@@ -212,7 +270,7 @@ class RawEvent(TenantModel):
     provider = models.CharField(max_length=16, choices=Provider.choices)
     origin = models.CharField(max_length=8, choices=Origin.choices)
     dedupe_key = models.CharField(max_length=255)
-    payload = models.JSONField()
+    payload = JSONTextField()
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
