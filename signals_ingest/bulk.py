@@ -306,6 +306,26 @@ def select_by_keys(
     return decoded
 
 
+def hold(model: type[models.Model], ids: Sequence[int]) -> set[int]:
+    """Take a key-share lock on the rows of ``ids`` until the transaction ends; answer the ids still there.
+
+    The lock a foreign key's check takes on the row it finds: the row cannot be deleted (or its id changed)
+    meanwhile, while other transactions may still read, lock and update it the same way.
+    """
+    if not ids:
+        return set()
+    if not is_postgresql():
+        # One transaction writes at a time: what is there now stays until this one ends.
+        return set(model._base_manager.filter(pk__in=list(ids)).values_list("pk", flat=True))
+    sql = (
+        f"SELECT id FROM {_quoted(model._meta.db_table)}"  # noqa: S608 - names from models
+        " WHERE id = ANY(%b) ORDER BY id FOR KEY SHARE"
+    )
+    with _cursor() as cursor:
+        cursor.execute(sql, [sorted(ids)])
+        return {row[0] for row in cursor.fetchall()}
+
+
 # Updates by id find their rows through the primary key and check each row's organisation, rather than
 # letting the planner start from the organisation's index: the statistics of an organisation that is
 # taking in a backfill lag far behind it, and a plan driven by them reads the whole organisation's table

@@ -13,6 +13,13 @@ stored before they are processed, so nothing accepted is lost and anything can b
 Every table here is a tenant table (row-level security in the migration); every unique constraint and
 every index the pipeline leans on starts with ``organization`` (the one index that does not serves the
 database's own foreign-key lookups: see ``ExecutionSignal``).
+
+Raw events, work items and signals name their organisation without a database constraint, which would cost
+a lookup for every row written. What holds instead: the product writes these tables only through the pipeline
+(``signals_ingest.pipeline``), which first takes a key-share lock on its organisation's row, held until it
+commits, and stops if the organisation is gone; and ``okrsignal.services.organization_delete`` locks the
+organisation's row before emptying its tables. So a deletion waits for the batches already writing and
+then removes their rows too, and a batch that comes after it finds no organisation to write for.
 """
 
 from __future__ import annotations
@@ -264,8 +271,19 @@ class RawEvent(TenantModel):
         PULL = "pull", "Pull"
         REPLAY = "replay", "Replay"
 
+    # The organisation and the integration without database constraints, checked by the pipeline rather
+    # than once for every payload: see the module docstring. An integration is never deleted but with
+    # its organisation (and the ORM refuses to delete one that has raw events); the pipeline writes raw
+    # events only for the integration it was handed, whose row it updates in the same transaction.
+    organization = models.ForeignKey(
+        "okrsignal.Organization",
+        on_delete=models.CASCADE,
+        editable=False,
+        db_constraint=False,
+        db_index=False,
+    )
     integration = models.ForeignKey(
-        Integration, on_delete=models.PROTECT, related_name="raw_events", db_index=False
+        Integration, on_delete=models.PROTECT, related_name="raw_events", db_index=False, db_constraint=False
     )
     provider = models.CharField(max_length=16, choices=Provider.choices)
     origin = models.CharField(max_length=8, choices=Origin.choices)
@@ -312,6 +330,14 @@ class WorkItem(TenantModel):
         THREAD = "thread", "Thread"
         ENGAGEMENT = "engagement", "Engagement"
 
+    # Without a database constraint: see the module docstring.
+    organization = models.ForeignKey(
+        "okrsignal.Organization",
+        on_delete=models.CASCADE,
+        editable=False,
+        db_constraint=False,
+        db_index=False,
+    )
     provider = models.CharField(max_length=16, choices=Provider.choices)
     external_id = models.CharField(max_length=128)
     key = models.CharField(max_length=128)
@@ -380,9 +406,21 @@ class ExecutionSignal(TenantModel):
     dict per piece of work the activity belongs to, as it stood when the activity happened.
     """
 
+    # The organisation, the work item and the actor without database constraints, which would cost every
+    # signal three lookups at commit: the pipeline that writes signals holds each row they name until it
+    # commits. The organisation: see the module docstring. The work item: locked by the batch
+    # (``FOR UPDATE``) or inserted by it, and never deleted but with its organisation (the ORM's cascade
+    # takes its signals with it). The actor: held by the batch (``FOR KEY SHARE``, as the constraint's own
+    # check would), and erasing a person locks their identities before touching their signals, so one
+    # waits for the other (``privacy.person_erase``).
+    organization = models.ForeignKey(
+        "okrsignal.Organization", on_delete=models.CASCADE, editable=False, db_constraint=False
+    )
     provider = models.CharField(max_length=16, choices=Provider.choices)
     external_id = models.CharField(max_length=255)
-    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="signals", db_index=False)
+    work_item = models.ForeignKey(
+        WorkItem, on_delete=models.CASCADE, related_name="signals", db_index=False, db_constraint=False
+    )
     actor = models.ForeignKey(
         ExternalIdentity,
         null=True,
@@ -390,6 +428,7 @@ class ExecutionSignal(TenantModel):
         on_delete=models.SET_NULL,
         related_name="signals",
         db_index=False,
+        db_constraint=False,
     )
     occurred_at = models.DateTimeField()
     kind = models.CharField(max_length=16, choices=SignalKind.choices)

@@ -34,7 +34,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from alignment import triggers as drift_triggers
-from okrsignal.models import Membership
+from okrsignal.models import Membership, Organization
 from okrsignal.tenancy import require_organization_id, require_same_organization
 from signals_ingest import bulk, normalisers
 from signals_ingest.mapping import Context, RuleSet, work_item_context
@@ -98,8 +98,23 @@ _RAW_EVENT_COLUMNS = [
 ]
 
 
+class OrganizationGone(RuntimeError):
+    """The organisation in context was deleted: nothing more is written for it."""
+
+
+def _hold_organization() -> None:
+    """Keep the organisation in context from being deleted until this transaction ends, or stop if it is
+    gone. Raw events, work items and signals name their organisation without a database constraint (see
+    ``signals_ingest.models``): this one lock per batch stands in for the check the constraint made for
+    every row, and ``organization_delete``, which locks the row before emptying its tables, waits for it."""
+    organization_id = require_organization_id()
+    if not bulk.hold(Organization, [organization_id]):
+        raise OrganizationGone(f"Organisation {organization_id} no longer exists: nothing is written for it.")
+
+
 def _insert_raw_events(integration: Integration, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
     """Insert raw event rows (``_RAW_EVENT_COLUMNS`` order); answer the ids of those new, by dedupe key."""
+    _hold_organization()
     return dict(
         bulk.insert_returning(
             RawEvent,
@@ -197,7 +212,8 @@ def process_raw_events(*, raw_event_ids: Iterable[int], reprocess: bool = False)
     Events already processed are skipped unless ``reprocess`` is set (processing again is harmless: it
     changes nothing that is already right). Ids of another organisation are not found, hence ignored.
     """
-    require_organization_id()
+    # The organisation before the raw events, in the order ``organization_delete`` takes its locks.
+    _hold_organization()
     ids = sorted({int(raw_event_id) for raw_event_id in raw_event_ids})
     # Locked in id order: workers handed overlapping batches take turns instead of deadlocking.
     events = [
@@ -435,6 +451,7 @@ def _prepare(batch: Sequence[tuple[_RawEventRow, Normalised]]) -> _Prepared:
 
 
 def _write(batch: Sequence[tuple[_RawEventRow, Normalised]]) -> None:
+    _hold_organization()
     prepared = _prepare(batch)
     identities = _upsert_identities(prepared.identities)
     _resolve_jira_epics(prepared)
@@ -497,6 +514,13 @@ def _upsert_identities(seen: Mapping[tuple[str, str], IdentitySeen]) -> dict[tup
             changed.append(row)
     if changed:
         ExternalIdentity.objects.bulk_update(changed, ["display_name", "email"])
+    # Signals name their actor without a database constraint: the identities are held until the batch
+    # commits instead (the lock the constraint's check took on each). One that went between reading and
+    # holding (a person's data erased meanwhile) fails the batch, which is processed again later.
+    held = bulk.hold(ExternalIdentity, [row.pk for row in stored.values()])
+    gone = sorted(key for key, row in stored.items() if row.pk not in held)
+    if gone:
+        raise RuntimeError(f"External identities {gone} were deleted while the batch was being written.")
     match_identities_by_email(
         [row for row in stored.values() if row.email and row.matched_by == ExternalIdentity.MatchedBy.NONE]
     )
