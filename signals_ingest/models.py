@@ -14,12 +14,13 @@ Every table here is a tenant table (row-level security in the migration); every 
 every index the pipeline leans on starts with ``organization`` (the one index that does not serves the
 database's own foreign-key lookups: see ``ExecutionSignal``).
 
-Raw events, work items and signals name their organisation without a database constraint, which would cost
-a lookup for every row written. What holds instead: the product writes these tables only through the pipeline
-(``signals_ingest.pipeline``), which first takes a key-share lock on its organisation's row, held until it
-commits, and stops if the organisation is gone; and ``okrsignal.services.organization_delete`` locks the
-organisation's row before emptying its tables. So a deletion waits for the batches already writing and
-then removes their rows too, and a batch that comes after it finds no organisation to write for.
+Raw events, work items, signals and their key-result links name their organisation without a database
+constraint, which would cost a lookup for every row written. What holds instead: the product writes these
+tables only through the pipeline (``signals_ingest.pipeline``), which first takes a key-share lock on its
+organisation's row, held until it commits, and stops if the organisation is gone; and
+``okrsignal.services.organization_delete`` locks the organisation's row before emptying its tables. So a
+deletion waits for the batches already writing and then removes their rows too, and a batch that comes
+after it finds no organisation to write for.
 """
 
 from __future__ import annotations
@@ -490,10 +491,22 @@ class SignalKeyResult(TenantModel):
     this table alone.
     """
 
-    # Not a database constraint: links are written from signals read or inserted in the same transaction,
-    # and a signal is deleted only by the ORM's cascade, which takes its links with it, or with its whole
-    # organisation. The constraint would cost ingestion a lookup per link, and deleting signals a scan of
-    # this table each (no index starts with ``signal``).
+    # No foreign key here is a database constraint: each would cost ingestion a lookup per link at commit.
+    # The organisation: see the module docstring (links are written by the pipeline too). The signal:
+    # links are written from signals read or inserted in the same transaction, and a signal is deleted
+    # only by the ORM's cascade, which takes its links with it, or with its whole organisation (the
+    # constraint would also cost deleting signals a scan of this table each: no index starts with
+    # ``signal``). The key result and the person: neither is ever deleted but with its organisation (key
+    # results are kept by their objectives, objectives by their cycles, and people leave an organisation
+    # by being deactivated), which the pipeline holds while it writes; the ORM's cascade still takes the
+    # links of one deleted some other way.
+    organization = models.ForeignKey(
+        "okrsignal.Organization",
+        on_delete=models.CASCADE,
+        editable=False,
+        db_constraint=False,
+        db_index=False,
+    )
     signal = models.ForeignKey(
         ExecutionSignal,
         on_delete=models.CASCADE,
@@ -502,7 +515,11 @@ class SignalKeyResult(TenantModel):
         db_constraint=False,
     )
     key_result = models.ForeignKey(
-        "goals.KeyResult", on_delete=models.CASCADE, related_name="signal_links", db_index=False
+        "goals.KeyResult",
+        on_delete=models.CASCADE,
+        related_name="signal_links",
+        db_index=False,
+        db_constraint=False,
     )
     occurred_at = models.DateTimeField()
     weight = models.FloatField()
@@ -513,6 +530,7 @@ class SignalKeyResult(TenantModel):
         on_delete=models.SET_NULL,
         related_name="signal_links",
         db_index=False,
+        db_constraint=False,
     )
 
     class Meta:

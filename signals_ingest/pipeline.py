@@ -104,7 +104,7 @@ class OrganizationGone(RuntimeError):
 
 def _hold_organization() -> None:
     """Keep the organisation in context from being deleted until this transaction ends, or stop if it is
-    gone. Raw events, work items and signals name their organisation without a database constraint (see
+    gone. Raw events, work items, signals and links name their organisation without a constraint (see
     ``signals_ingest.models``): this one lock per batch stands in for the check the constraint made for
     every row, and ``organization_delete``, which locks the row before emptying its tables, waits for it."""
     organization_id = require_organization_id()
@@ -1095,6 +1095,7 @@ def link_signals(signals: Sequence[LinkableSignal], rule_sets: Mapping[str, Rule
     """
     if not signals:
         return 0
+    _hold_organization()  # links name it without a database constraint (reapplying rules writes them too)
     existing: dict[int, dict[int, int]] = defaultdict(dict)
     for link_id, signal_id, key_result_id in bulk.select_by_keys(
         SignalKeyResult, ["id", "signal_id", "key_result_id"], key="signal_id", keys=[s.pk for s in signals]
