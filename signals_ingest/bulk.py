@@ -122,6 +122,23 @@ def _array_type(field: models.Field[Any, Any]) -> str:
     return "text" if db_type.startswith("varchar") else db_type
 
 
+def _json_texts(values: Sequence[Any]) -> list[str | None]:
+    """Each value as JSON text, encoded once for a value that several rows share (the signals of one piece
+    of work share its context). A missing value (None) is SQL NULL, as the ORM stores it, not JSON null."""
+    texts: list[str | None] = []
+    encoded: dict[int, str] = {}
+    for value in values:
+        if value is None:
+            texts.append(None)
+            continue
+        text = encoded.get(id(value))
+        if text is None:
+            # ``values`` holds every value until the end, so an id is never reused meanwhile.
+            text = encoded[id(value)] = json_bytes(value).decode()
+        texts.append(text)
+    return texts
+
+
 def _insert_statement(
     model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], conflict: Sequence[str]
 ) -> tuple[str, list[Any]]:
@@ -137,9 +154,8 @@ def _insert_statement(
     for position, (field, values) in enumerate(zip(fields, zip(*rows, strict=True), strict=True)):
         alias = f"c{position}"
         if isinstance(field, models.JSONField):
-            # JSON travels as text, parsed by the cast to the column's type. A missing value (None) is SQL
-            # NULL, as the ORM stores it, not the JSON value null.
-            column: list[Any] = [None if value is None else json_bytes(value).decode() for value in values]
+            # JSON travels as text, parsed by the cast to the column's type.
+            column: list[Any] = _json_texts(values)
             selected.append(f"{alias}::{_db_type(field)}")
         else:
             if isinstance(field, models.FloatField):

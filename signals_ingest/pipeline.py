@@ -826,8 +826,9 @@ def _deal_context(row: _WorkItemRow | WorkItem | None) -> dict[str, list[str]] |
 class _Contexts:
     """The contexts mapping rules see for each signal of a batch, and the key results they map to.
 
-    Signals of one piece of work share one context object, worked out once; the key results are worked
-    out once per distinct context.
+    Signals whose contexts are alike share one list of them, worked out once per piece of work and kept
+    once per content (a handful of fields, project, epic, labels, channel, stage..., so many pieces of work
+    have the same): the rules are evaluated, and the contexts encoded for the database, once for each.
     """
 
     def __init__(self, work_items: Mapping[tuple[str, str], _WorkItemRow], rule_sets: Mapping[str, RuleSet]):
@@ -835,7 +836,19 @@ class _Contexts:
         self._rule_sets = rule_sets
         self._of_draft: dict[int, list[dict[str, list[str]]]] = {}
         self._of_row: dict[tuple[str, str], list[dict[str, list[str]]]] = {}
-        self._key_results: dict[tuple[Any, ...], list[int]] = {}
+        self._by_content: dict[tuple[Any, ...], list[dict[str, list[str]]]] = {}
+        # By the identity of the shared list, which each entry holds so that its id stays its own.
+        self._key_results: dict[tuple[str, int], tuple[list[dict[str, list[str]]], list[int]]] = {}
+
+    def _shared(self, provider: str, contexts: list[dict[str, list[str]]]) -> list[dict[str, list[str]]]:
+        try:
+            content = (
+                provider,
+                tuple(tuple((k, tuple(v)) for k, v in context.items()) for context in contexts),
+            )
+            return self._by_content.setdefault(content, contexts)
+        except TypeError:  # something unhashable in a context: kept on its own
+            return contexts
 
     def of(self, signal: SignalDraft, own: WorkItemDraft | None) -> tuple[list[dict[str, list[str]]], bool]:
         """A signal's contexts, and whether some are still unknown (an engagement's deal not stored yet)."""
@@ -848,37 +861,34 @@ class _Contexts:
                     awaiting = True
                 else:
                     contexts.append(context)
-            return contexts, awaiting
+            return self._shared(signal.provider, contexts), awaiting
         if signal.match_context is not None:
-            return signal.match_context, False
+            return self._shared(signal.provider, signal.match_context), False
         if own is not None:
             found = self._of_draft.get(id(own))
             if found is None:
-                found = self._of_draft[id(own)] = [work_item_context(signal.provider, own.attributes)]
+                found = self._of_draft[id(own)] = self._shared(
+                    signal.provider, [work_item_context(signal.provider, own.attributes)]
+                )
             return found, False
         key = (signal.provider, signal.work_item_id)
         found = self._of_row.get(key)
         if found is None:
             row = self._work_items.get(key)
-            found = self._of_row[key] = [work_item_context(signal.provider, row.attributes)] if row else []
+            found = self._of_row[key] = self._shared(
+                signal.provider, [work_item_context(signal.provider, row.attributes)] if row else []
+            )
         return found, False
 
     def key_results(self, provider: str, contexts: list[dict[str, list[str]]]) -> list[int]:
         rule_set = self._rule_sets.get(provider)
         if not rule_set:
             return []
-        # Work is mapped by a handful of fields (project, epic, labels, channel, stage...), so many pieces of
-        # work share the same context: the rules are evaluated once per distinct one.
-        try:
-            content = (
-                provider,
-                tuple(tuple((k, tuple(v)) for k, v in context.items()) for context in contexts),
-            )
-            found = self._key_results.get(content)
-        except TypeError:  # something unhashable in a context: evaluated on its own
-            return sorted(rule_set.key_results_for(contexts))
-        if found is None:
-            found = self._key_results[content] = sorted(rule_set.key_results_for(contexts))
+        known = self._key_results.get((provider, id(contexts)))
+        if known is not None and known[0] is contexts:
+            return known[1]
+        found = sorted(rule_set.key_results_for(contexts))
+        self._key_results[(provider, id(contexts))] = (contexts, found)
         return found
 
 
