@@ -451,7 +451,8 @@ def _prepare(batch: Sequence[tuple[_RawEventRow, Normalised]]) -> _Prepared:
 
 
 def _write(batch: Sequence[tuple[_RawEventRow, Normalised]]) -> None:
-    _hold_organization()
+    # The organisation is held already: by ``process_raw_events`` before it read the events, or by storing
+    # them (``_insert_raw_events``) in ``store_and_process_raw_events``.
     prepared = _prepare(batch)
     identities = _upsert_identities(prepared.identities)
     _resolve_jira_epics(prepared)
