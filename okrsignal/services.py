@@ -325,6 +325,10 @@ def organization_delete(*, organization: Organization) -> OrganizationDeletion:
     """
     rows: dict[str, int] = {}
     with tenant_context(organization):
+        # Locked before anything is read: raw events, work items and signals name their organisation without
+        # a database constraint, and ingestion holds the organisation's row while it writes them. A batch
+        # in flight finishes first (its rows are then deleted with the rest), a later one finds it gone.
+        Organization.objects.select_for_update().filter(pk=organization.pk).exists()
         user_ids = set(Membership.objects.values_list("user_id", flat=True))
         with connection.cursor() as cursor:
             for model in _tenant_models_dependents_first():

@@ -1,12 +1,13 @@
 """Set-based reads and writes for the ingestion hot path: one statement per table per batch.
 
-On PostgreSQL the rows of a write travel as one parameter: a JSON array of arrays, made by orjson in a
-single call (no per-value work in Python), which the statement unpacks with ``jsonb_array_elements``
-and casts column by column. The server parses that document once, as it would parse each JSON column
-anyway; a payload column is taken from it as it stands, without being read again. Statements run
-through a cursor with server-side parameter binding on Django's own connection, so they share its
-transaction and the tenant setting that row-level security reads. Elsewhere (SQLite, the embedded
-default) the same functions fall back to the ORM.
+On PostgreSQL an insert sends each column's values as one array (``unnest`` turns them back into rows),
+in the binary format, or as a single value when every row has the same; JSON values travel as text and
+are parsed once, by the cast to the column's type (a raw payload, kept as ``json``, only checked). Updates
+send their rows as one JSON array of arrays, made by orjson in a single call, which the statement unpacks
+with ``jsonb_array_elements`` and casts column by column. Statements run through a cursor with
+server-side parameter binding on Django's own connection, so they share its transaction and the tenant
+setting that row-level security reads. Elsewhere (SQLite, the embedded default) the same functions fall
+back to the ORM.
 
 Every statement filters on, or writes, the organisation in context: these functions are tenant-scoped
 like ``TenantModel.objects``, and row-level security holds them to it as well.
@@ -111,18 +112,76 @@ def _value_sql(field: models.Field[Any, Any], position: int) -> str:
     return f"(r ->> {position})::{db_type}"
 
 
-def _insert_sql(model: type[models.Model], columns: Sequence[str], conflict: Sequence[str]) -> str:
+def _array_type(field: models.Field[Any, Any]) -> str:
+    """The array type a column's values travel in (JSON as text, parsed by the cast to the column)."""
+    if isinstance(field, models.JSONField):
+        return "text"
+    db_type = _db_type(field)
+    # Text as text: storing it into the column then refuses a value that is too long, where a cast to
+    # varchar(n) would cut it short without a word (and two long ids could become one).
+    return "text" if db_type.startswith("varchar") else db_type
+
+
+def _json_texts(values: Sequence[Any]) -> list[str | None]:
+    """Each value as JSON text, encoded once for a value that several rows share (the signals of one piece
+    of work share its context). A missing value (None) is SQL NULL, as the ORM stores it, not JSON null."""
+    texts: list[str | None] = []
+    encoded: dict[int, str] = {}
+    for value in values:
+        if value is None:
+            texts.append(None)
+            continue
+        text = encoded.get(id(value))
+        if text is None:
+            # ``values`` holds every value until the end, so an id is never reused meanwhile.
+            text = encoded[id(value)] = json_bytes(value).decode()
+        texts.append(text)
+    return texts
+
+
+def _insert_statement(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], conflict: Sequence[str]
+) -> tuple[str, list[Any]]:
+    """The INSERT of ``rows`` and its parameters: the organisation, then each column's values as one array
+    (the rows turned into columns), or as one value when every row has the same (which spares encoding
+    the same value a thousand times: a batch's provider, the time it was written)."""
     fields = [_column(model, name) for name in columns]
+    selected: list[str] = []  # what each column takes: a value, or its element of the row's arrays
+    aliases: list[str] = []
+    unnested: list[str] = []
+    params: list[Any] = [require_organization_id()]
+    arrays: list[list[Any]] = []
+    for position, (field, values) in enumerate(zip(fields, zip(*rows, strict=True), strict=True)):
+        alias = f"c{position}"
+        if isinstance(field, models.JSONField):
+            # JSON travels as text, parsed by the cast to the column's type.
+            column: list[Any] = _json_texts(values)
+            selected.append(f"{alias}::{_db_type(field)}")
+        else:
+            if isinstance(field, models.FloatField):
+                # An array holds values of one type: a whole number among floats is sent as a float.
+                column = [None if value is None else float(value) for value in values]
+            else:
+                column = list(values)
+            if column.count(column[0]) == len(column):
+                selected.append(f"%s::{_array_type(field)}")
+                params.append(column[0])
+                continue
+            selected.append(alias)
+        aliases.append(alias)
+        unnested.append(f"%b::{_array_type(field)}[]")
+        arrays.append(column)
     names = ", ".join(_quoted(field.column) for field in fields)
-    values = ", ".join(_value_sql(field, position) for position, field in enumerate(fields))
+    # Rows alike in every column are one row as far as the unique constraint is concerned.
+    source = f" FROM unnest({', '.join(unnested)}) AS r({', '.join(aliases)})" if unnested else ""
     sql = (
-        f"INSERT INTO {_quoted(model._meta.db_table)} (organization_id, {names})"  # noqa: S608 - names from models
-        f" SELECT %s, {values} FROM jsonb_array_elements(%s::jsonb) AS r"
+        f"INSERT INTO {_quoted(model._meta.db_table)} (organization_id, {names})"
+        f" SELECT %s, {', '.join(selected)}{source}"
     )
     if conflict:
         targets = ", ".join(_quoted(_column(model, name).column) for name in conflict)
         sql += f" ON CONFLICT ({targets}) DO NOTHING"
-    return sql
+    return sql, [*params, *arrays]
 
 
 def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -130,16 +189,17 @@ def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Seq
     with a stored row fails the statement."""
     if not rows:
         return
-    organization_id = require_organization_id()
     if not is_postgresql():
+        organization_id = require_organization_id()
         names = _attnames(model, columns)
         model._default_manager.bulk_create(
             [model(organization_id=organization_id, **dict(zip(names, row, strict=True))) for row in rows],
             batch_size=500,
         )
         return
+    sql, params = _insert_statement(model, columns, rows, ())
     with _cursor() as cursor:
-        cursor.execute(_insert_sql(model, columns, ()), [organization_id, _document(rows)])
+        cursor.execute(sql, params)
 
 
 def _attnames(model: type[models.Model], columns: Sequence[str]) -> list[str]:
@@ -162,8 +222,8 @@ def insert_ignoring_conflicts(
     """
     if not rows:
         return
-    organization_id = require_organization_id()
     if not is_postgresql():
+        organization_id = require_organization_id()
         names = _attnames(model, columns)
         model._default_manager.bulk_create(
             [model(organization_id=organization_id, **dict(zip(names, row, strict=True))) for row in rows],
@@ -171,8 +231,9 @@ def insert_ignoring_conflicts(
             batch_size=500,
         )
         return
+    sql, params = _insert_statement(model, columns, rows, conflict)
     with _cursor() as cursor:
-        cursor.execute(_insert_sql(model, columns, conflict), [organization_id, _document(rows)])
+        cursor.execute(sql, params)
 
 
 def insert_returning(
@@ -191,15 +252,12 @@ def insert_returning(
     """
     if not rows:
         return []
-    organization_id = require_organization_id()
     if not is_postgresql():
         return _insert_returning_with_orm(model, columns, rows, conflict=conflict, returning=returning)
     returned = ", ".join(_quoted(_column(model, name).column) for name in returning)
+    sql, params = _insert_statement(model, columns, rows, conflict)
     with _cursor() as cursor:
-        cursor.execute(
-            f"{_insert_sql(model, columns, conflict)} RETURNING {returned}",
-            [organization_id, _document(rows)],
-        )
+        cursor.execute(f"{sql} RETURNING {returned}", params)
         return list(cursor.fetchall())
 
 
@@ -289,6 +347,26 @@ def select_by_keys(
                 values[index] = json_value(values[index])
         decoded.append(tuple(values))
     return decoded
+
+
+def hold(model: type[models.Model], ids: Sequence[int]) -> set[int]:
+    """Take a key-share lock on the rows of ``ids`` until the transaction ends; answer the ids still there.
+
+    The lock a foreign key's check takes on the row it finds: the row cannot be deleted (or its id changed)
+    meanwhile, while other transactions may still read, lock and update it the same way.
+    """
+    if not ids:
+        return set()
+    if not is_postgresql():
+        # One transaction writes at a time: what is there now stays until this one ends.
+        return set(model._base_manager.filter(pk__in=list(ids)).values_list("pk", flat=True))
+    sql = (
+        f"SELECT id FROM {_quoted(model._meta.db_table)}"  # noqa: S608 - names from models
+        " WHERE id = ANY(%b) ORDER BY id FOR KEY SHARE"
+    )
+    with _cursor() as cursor:
+        cursor.execute(sql, [sorted(ids)])
+        return {row[0] for row in cursor.fetchall()}
 
 
 # Updates by id find their rows through the primary key and check each row's organisation, rather than

@@ -13,6 +13,14 @@ stored before they are processed, so nothing accepted is lost and anything can b
 Every table here is a tenant table (row-level security in the migration); every unique constraint and
 every index the pipeline leans on starts with ``organization`` (the one index that does not serves the
 database's own foreign-key lookups: see ``ExecutionSignal``).
+
+Raw events, work items, signals and their key-result links name their organisation without a database
+constraint, which would cost a lookup for every row written. What holds instead: the product writes these
+tables only through the pipeline (``signals_ingest.pipeline``), which first takes a key-share lock on its
+organisation's row, held until it commits, and stops if the organisation is gone; and
+``okrsignal.services.organization_delete`` locks the organisation's row before emptying its tables. So a
+deletion waits for the batches already writing and then removes their rows too, and a batch that comes
+after it finds no organisation to write for.
 """
 
 from __future__ import annotations
@@ -21,10 +29,68 @@ import secrets
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.json import HasAnyKeys, HasKey, HasKeys
 from django.utils import timezone
+from psycopg.types.json import Json as JsonText
 
 from okrsignal.tenancy import TenantModel
 from signals_ingest import crypto
+
+
+class JSONTextField(models.JSONField):
+    """A JSON document kept as the text it was written as: PostgreSQL's ``json`` rather than ``jsonb``.
+
+    For raw vendor payloads, which are written once, read back whole and searched only among the few still
+    waiting: ``json`` only checks that the text is valid JSON, where ``jsonb`` takes it apart into a binary
+    tree on every write, which was about half the cost of storing a raw event. ``has_key``, ``has_keys``
+    and ``has_any_keys`` (the retry sweep tells HubSpot notifications apart by a key) read the document as
+    ``jsonb`` first, PostgreSQL having their operators for ``jsonb`` only; other lookups, comparing values
+    under a key for one, would need the same and are not asked of raw payloads. Other databases store it
+    as ``JSONField`` does.
+    """
+
+    def db_type(self, connection: Any) -> str | None:
+        if connection.vendor == "postgresql":
+            return "json"
+        return super().db_type(connection)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        # The driver decodes ``json`` itself (Django has it hand ``jsonb`` over as text instead).
+        if connection.vendor == "postgresql":
+            return value
+        return super().from_db_value(value, expression, connection)
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if connection.vendor != "postgresql":
+            return super().get_db_prep_value(value, connection, prepared)
+        if not prepared:
+            value = self.get_prep_value(value)
+        return JsonText(value)
+
+
+class _ReadAsJsonb:
+    """A key lookup on a ``JSONTextField``: PostgreSQL asks it of the document read as ``jsonb``."""
+
+    def process_lhs(self, compiler: Any, connection: Any, lhs: Any = None) -> tuple[str, Any]:
+        sql, params = super().process_lhs(compiler, connection, lhs)  # type: ignore[misc]
+        if connection.vendor == "postgresql":
+            sql = f"({sql})::jsonb"
+        return sql, params
+
+
+@JSONTextField.register_lookup
+class _TextHasKey(_ReadAsJsonb, HasKey):
+    pass
+
+
+@JSONTextField.register_lookup
+class _TextHasKeys(_ReadAsJsonb, HasKeys):
+    pass
+
+
+@JSONTextField.register_lookup
+class _TextHasAnyKeys(_ReadAsJsonb, HasAnyKeys):
+    pass
 
 
 class Provider(models.TextChoices):
@@ -206,13 +272,24 @@ class RawEvent(TenantModel):
         PULL = "pull", "Pull"
         REPLAY = "replay", "Replay"
 
+    # The organisation and the integration without database constraints, checked by the pipeline rather
+    # than once for every payload: see the module docstring. An integration is never deleted but with
+    # its organisation (and the ORM refuses to delete one that has raw events); the pipeline writes raw
+    # events only for the integration it was handed, whose row it updates in the same transaction.
+    organization = models.ForeignKey(
+        "okrsignal.Organization",
+        on_delete=models.CASCADE,
+        editable=False,
+        db_constraint=False,
+        db_index=False,
+    )
     integration = models.ForeignKey(
-        Integration, on_delete=models.PROTECT, related_name="raw_events", db_index=False
+        Integration, on_delete=models.PROTECT, related_name="raw_events", db_index=False, db_constraint=False
     )
     provider = models.CharField(max_length=16, choices=Provider.choices)
     origin = models.CharField(max_length=8, choices=Origin.choices)
     dedupe_key = models.CharField(max_length=255)
-    payload = models.JSONField()
+    payload = JSONTextField()
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
@@ -254,6 +331,14 @@ class WorkItem(TenantModel):
         THREAD = "thread", "Thread"
         ENGAGEMENT = "engagement", "Engagement"
 
+    # Without a database constraint: see the module docstring.
+    organization = models.ForeignKey(
+        "okrsignal.Organization",
+        on_delete=models.CASCADE,
+        editable=False,
+        db_constraint=False,
+        db_index=False,
+    )
     provider = models.CharField(max_length=16, choices=Provider.choices)
     external_id = models.CharField(max_length=128)
     key = models.CharField(max_length=128)
@@ -322,9 +407,21 @@ class ExecutionSignal(TenantModel):
     dict per piece of work the activity belongs to, as it stood when the activity happened.
     """
 
+    # The organisation, the work item and the actor without database constraints, which would cost every
+    # signal three lookups at commit: the pipeline that writes signals holds each row they name until it
+    # commits. The organisation: see the module docstring. The work item: locked by the batch
+    # (``FOR UPDATE``) or inserted by it, and never deleted but with its organisation (the ORM's cascade
+    # takes its signals with it). The actor: held by the batch (``FOR KEY SHARE``, as the constraint's own
+    # check would), and erasing a person locks their identities before touching their signals, so one
+    # waits for the other (``privacy.person_erase``).
+    organization = models.ForeignKey(
+        "okrsignal.Organization", on_delete=models.CASCADE, editable=False, db_constraint=False
+    )
     provider = models.CharField(max_length=16, choices=Provider.choices)
     external_id = models.CharField(max_length=255)
-    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="signals", db_index=False)
+    work_item = models.ForeignKey(
+        WorkItem, on_delete=models.CASCADE, related_name="signals", db_index=False, db_constraint=False
+    )
     actor = models.ForeignKey(
         ExternalIdentity,
         null=True,
@@ -332,6 +429,7 @@ class ExecutionSignal(TenantModel):
         on_delete=models.SET_NULL,
         related_name="signals",
         db_index=False,
+        db_constraint=False,
     )
     occurred_at = models.DateTimeField()
     kind = models.CharField(max_length=16, choices=SignalKind.choices)
@@ -393,10 +491,22 @@ class SignalKeyResult(TenantModel):
     this table alone.
     """
 
-    # Not a database constraint: links are written from signals read or inserted in the same transaction,
-    # and a signal is deleted only by the ORM's cascade, which takes its links with it, or with its whole
-    # organisation. The constraint would cost ingestion a lookup per link, and deleting signals a scan of
-    # this table each (no index starts with ``signal``).
+    # No foreign key here is a database constraint: each would cost ingestion a lookup per link at commit.
+    # The organisation: see the module docstring (links are written by the pipeline too). The signal:
+    # links are written from signals read or inserted in the same transaction, and a signal is deleted
+    # only by the ORM's cascade, which takes its links with it, or with its whole organisation (the
+    # constraint would also cost deleting signals a scan of this table each: no index starts with
+    # ``signal``). The key result and the person: neither is ever deleted but with its organisation (key
+    # results are kept by their objectives, objectives by their cycles, and people leave an organisation
+    # by being deactivated), which the pipeline holds while it writes; the ORM's cascade still takes the
+    # links of one deleted some other way.
+    organization = models.ForeignKey(
+        "okrsignal.Organization",
+        on_delete=models.CASCADE,
+        editable=False,
+        db_constraint=False,
+        db_index=False,
+    )
     signal = models.ForeignKey(
         ExecutionSignal,
         on_delete=models.CASCADE,
@@ -405,7 +515,11 @@ class SignalKeyResult(TenantModel):
         db_constraint=False,
     )
     key_result = models.ForeignKey(
-        "goals.KeyResult", on_delete=models.CASCADE, related_name="signal_links", db_index=False
+        "goals.KeyResult",
+        on_delete=models.CASCADE,
+        related_name="signal_links",
+        db_index=False,
+        db_constraint=False,
     )
     occurred_at = models.DateTimeField()
     weight = models.FloatField()
@@ -416,6 +530,7 @@ class SignalKeyResult(TenantModel):
         on_delete=models.SET_NULL,
         related_name="signal_links",
         db_index=False,
+        db_constraint=False,
     )
 
     class Meta:

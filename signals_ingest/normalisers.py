@@ -30,8 +30,8 @@ import html
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeGuard
 
 # Effort weight of each kind of signal: what one unit of that activity counts for in the drift engine's
 # sums. A status transition or a logged call moves work more than a chat message does; a meeting with a
@@ -165,7 +165,7 @@ class Normalised:
 # --- Small readers ----------------------------------------------------------------------------------
 
 
-# The two readers below run a few dozen times per payload: parsed JSON objects are dicts, so that is
+# The readers below run a few dozen times per payload: parsed JSON objects are dicts, so that is
 # asked first, and the slower check against the abstract ``Mapping`` only for anything else.
 
 
@@ -183,21 +183,26 @@ def _object(container: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return value if type(value) is dict or isinstance(value, Mapping) else {}
 
 
+def _is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def parse_time(value: Any, payload_name: str, path: str) -> datetime:
     """A vendor timestamp: ISO 8601 (``Z``, ``+0000`` or ``+00:00``) or epoch milliseconds."""
     try:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value / 1000, tz=UTC)
-        if isinstance(value, str):
+        if isinstance(value, str):  # the usual case first
             if value.isdigit():
                 return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
             parsed = datetime.fromisoformat(value)
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value / 1000, tz=UTC)
     except (ValueError, OverflowError, OSError):
         pass
     raise PayloadError(payload_name, path, f"is not a timestamp ({str(value)[:40]!r})")
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SLACK_TS = re.compile(r"\d+(\.\d{1,6})?")
 
 
@@ -206,8 +211,10 @@ def parse_slack_ts(value: Any, payload_name: str, path: str) -> datetime:
     if not isinstance(value, str) or not _SLACK_TS.fullmatch(value):
         raise PayloadError(payload_name, path, f"is not a Slack timestamp ({str(value)[:40]!r})")
     seconds, _, fraction = value.partition(".")
-    moment = datetime.fromtimestamp(int(seconds), tz=UTC)
-    return moment.replace(microsecond=int(fraction.ljust(6, "0"))) if fraction else moment
+    # From the epoch by whole seconds and microseconds: the same moment as ``fromtimestamp``, for less.
+    return _EPOCH + timedelta(
+        seconds=int(seconds), microseconds=int(fraction.ljust(6, "0")) if fraction else 0
+    )
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -215,7 +222,6 @@ def epoch_ms(moment: datetime) -> int:
 
 
 _TAG = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"\s+")
 
 
 def clean_text(value: Any) -> str:
@@ -225,14 +231,15 @@ def clean_text(value: Any) -> str:
     text = str(value)[:_TEXT_PRE_CUT]
     if "<" in text and ">" in text:
         text = _TAG.sub(" ", text)
-    return _SPACE.sub(" ", html.unescape(text)).strip()
+    # Split on any whitespace (what ``\s`` matches), joined by single spaces.
+    return " ".join(html.unescape(text).split())
 
 
 def _adf_text(node: Any) -> str:
     """Text of an Atlassian Document Format body (REST v3), or the body itself when it is a string."""
     if isinstance(node, str):
         return node
-    if isinstance(node, Mapping):
+    if _is_object(node):
         if node.get("type") == "text":
             return str(node.get("text", ""))
         return " ".join(_adf_text(child) for child in node.get("content") or [])
@@ -257,7 +264,7 @@ def _dedupe_identities(identities: Iterable[IdentitySeen | None]) -> list[Identi
 
 
 def _jira_user(value: Any) -> IdentitySeen | None:
-    if not isinstance(value, Mapping):
+    if not _is_object(value):
         return None
     account = value.get("accountId") or value.get("key") or value.get("name")
     if not account:
@@ -290,7 +297,7 @@ def _jira_blocked_by(issue_links: Any) -> list[str]:
     """
     blockers: list[str] = []
     for link in issue_links if isinstance(issue_links, list) else []:
-        if not isinstance(link, Mapping):
+        if not _is_object(link):
             continue
         link_type = _object(link, "type")
         is_blocks = (
@@ -309,7 +316,7 @@ def _jira_work_item(
     issue_id = str(_require(issue, "id", payload_name, "issue.id"))
     key = str(_require(issue, "key", payload_name, "issue.key"))
     fields = _require(issue, "fields", payload_name, "issue.fields")
-    if not isinstance(fields, Mapping):
+    if not _is_object(fields):
         raise PayloadError(payload_name, "issue.fields", "is not an object")
     issue_type = _object(fields, "issuetype")
     project = _object(fields, "project")
@@ -348,7 +355,7 @@ def _jira_work_item(
         "components": [
             str(component["name"])
             for component in fields.get("components") or []
-            if isinstance(component, Mapping) and component.get("name")
+            if _is_object(component) and component.get("name")
         ],
         "issue_type": issue_type.get("name"),
         "status_category": _object(status, "statusCategory").get("key"),
@@ -394,7 +401,7 @@ def _jira_changelog_signals(
 ) -> list[SignalDraft]:
     signals: list[SignalDraft] = []
     for item in items if isinstance(items, list) else []:
-        if not isinstance(item, Mapping):
+        if not _is_object(item):
             continue
         field_name = str(item.get("field") or "")
         field_id = str(item.get("fieldId") or field_name)
@@ -497,7 +504,7 @@ def jira_webhook(payload: Mapping[str, Any], settings: Mapping[str, Any]) -> Nor
             )
         )
     changelog = payload.get("changelog")
-    if isinstance(changelog, Mapping) and changelog.get("items"):
+    if _is_object(changelog) and changelog.get("items"):
         history_id = str(_require(changelog, "id", payload_name, "changelog.id"))
         result.signals += _jira_changelog_signals(
             work_item=work_item,
@@ -537,7 +544,7 @@ def jira_issue(issue: Mapping[str, Any], settings: Mapping[str, Any]) -> Normali
     histories = _object(issue, "changelog").get("histories") or []
     # Oldest first, so that link additions and removals apply in the order they happened.
     ordered = sorted(
-        (history for history in histories if isinstance(history, Mapping)),
+        (history for history in histories if _is_object(history)),
         key=lambda history: str(history.get("created") or ""),
     )
     for index, history in enumerate(ordered):
@@ -555,7 +562,7 @@ def jira_issue(issue: Mapping[str, Any], settings: Mapping[str, Any]) -> Normali
         )
     comments = _object(fields, "comment").get("comments") or []
     for index, comment in enumerate(comments):
-        if isinstance(comment, Mapping):
+        if _is_object(comment):
             signal, author = _jira_comment_signal(
                 work_item, comment, payload_name, f"fields.comment.comments[{index}]"
             )
@@ -571,11 +578,16 @@ def jira_issue(issue: Mapping[str, Any], settings: Mapping[str, Any]) -> Normali
 def selected_slack_channels(settings: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     """The channels an admin selected, by id. Only these are ever read."""
     channels = settings.get("channels") or []
-    return {
-        str(channel["id"]): channel
-        for channel in channels
-        if isinstance(channel, Mapping) and channel.get("id")
-    }
+    return {str(channel["id"]): channel for channel in channels if _is_object(channel) and channel.get("id")}
+
+
+def _selected_slack_channel(settings: Mapping[str, Any], channel: str) -> Mapping[str, Any] | None:
+    """The selected channel ``channel``, if it is one (``selected_slack_channels`` for one channel: asked
+    for every message, it does not build the whole dict)."""
+    for candidate in settings.get("channels") or []:
+        if _is_object(candidate) and candidate.get("id") and str(candidate["id"]) == channel:
+            return candidate
+    return None
 
 
 def _is_direct_conversation(channel: str, channel_type: Any) -> bool:
@@ -595,7 +607,7 @@ def slack_payload_is_read(payload: Mapping[str, Any], settings: Mapping[str, Any
     channel_type = event.get("channel_type") or _object(payload, "message").get("channel_type")
     if _is_direct_conversation(str(channel), channel_type):
         return False
-    return str(channel) in selected_slack_channels(settings)
+    return _selected_slack_channel(settings, str(channel)) is not None
 
 
 def slack_message(
@@ -609,8 +621,8 @@ def slack_message(
     """One Slack message in ``channel``: a signal on the thread it belongs to (its own, if it starts one)."""
     if _is_direct_conversation(channel, channel_type or message.get("channel_type")):
         return Normalised(ignored=f"{payload_name}: direct messages are never read")
-    selected = selected_slack_channels(settings)
-    if channel not in selected:
+    selected = _selected_slack_channel(settings, channel)
+    if selected is None:
         return Normalised(ignored=f"{payload_name}: channel {channel} is not selected")
     subtype = message.get("subtype")
     if subtype == "message_deleted":
@@ -624,17 +636,19 @@ def slack_message(
     ts = str(_require(message, "ts", payload_name, "event.ts"))
     occurred_at = parse_slack_ts(ts, payload_name, "event.ts")
     thread_ts = str(message.get("thread_ts") or ts)
-    channel_name = str(selected[channel].get("name") or channel)
+    channel_name = str(selected.get("name") or channel)
     workspace_url = str(settings.get("workspace_url") or "").rstrip("/")
     thread_id = f"{channel}:{thread_ts}"
-    thread_started = parse_slack_ts(thread_ts, payload_name, "event.thread_ts")
+    thread_started = (
+        occurred_at if thread_ts == ts else parse_slack_ts(thread_ts, payload_name, "event.thread_ts")
+    )
     profile = _object(message, "user_profile")
     work_item = WorkItemDraft(
         provider="slack",
         external_id=thread_id,
         key=thread_id,
         kind="thread",
-        title=f"#{channel_name} thread of {thread_started:%Y-%m-%d %H:%M}",
+        title=f"#{channel_name} thread of {thread_started.isoformat(' ')[:16]}",  # YYYY-MM-DD HH:MM
         url=f"{workspace_url}/archives/{channel}/p{thread_ts.replace('.', '')}" if workspace_url else "",
         attributes={"channel": channel, "channel_name": channel_name, "thread_ts": thread_ts},
         updated_at=occurred_at,
@@ -663,7 +677,7 @@ def slack_event(payload: Mapping[str, Any], settings: Mapping[str, Any]) -> Norm
         return Normalised(ignored=f"Slack {payload.get('type') or 'payload'} carries no event")
     payload_name = f"Slack event {payload.get('event_id') or '?'}"
     event = _require(payload, "event", payload_name)
-    if not isinstance(event, Mapping) or event.get("type") != "message":
+    if not _is_object(event) or event.get("type") != "message":
         return Normalised(ignored=f"{payload_name}: only messages are taken")
     channel = str(_require(event, "channel", payload_name, "event.channel"))
     return slack_message(
@@ -686,7 +700,7 @@ def _hubspot_owner(owner_id: Any, owners: Mapping[str, Any]) -> IdentitySeen | N
     if not owner_id:
         return None
     details = owners.get(str(owner_id))
-    details = details if isinstance(details, Mapping) else {}
+    details = details if _is_object(details) else {}
     name = " ".join(str(details.get(part) or "") for part in ("firstName", "lastName")).strip()
     return IdentitySeen(
         provider="hubspot",
@@ -795,7 +809,7 @@ def _associated_deal_ids(obj: Mapping[str, Any]) -> list[str]:
     results = _object(_object(obj, "associations"), "deals").get("results") or []
     deal_ids: list[str] = []
     for association in results:
-        if isinstance(association, Mapping) and association.get("id"):
+        if _is_object(association) and association.get("id"):
             deal_id = str(association["id"])
             if deal_id not in deal_ids:
                 deal_ids.append(deal_id)
@@ -884,7 +898,7 @@ def hubspot_object(payload: Mapping[str, Any], settings: Mapping[str, Any]) -> N
 
 def normalise(provider: str, payload: Mapping[str, Any], settings: Mapping[str, Any]) -> Normalised:
     """The normaliser for ``provider`` that fits ``payload``'s shape."""
-    if not isinstance(payload, Mapping):
+    if not _is_object(payload):
         raise PayloadError(f"{provider} payload", "payload", "is not a JSON object")
     if provider == "jira":
         if "webhookEvent" in payload:
@@ -951,7 +965,7 @@ def redact_payload_text(provider: str, payload: Mapping[str, Any]) -> dict[str, 
     """
 
     def without(container: Any, keys: Iterable[str], blank: Callable[[Any], Any]) -> Any:
-        if not isinstance(container, Mapping):
+        if not _is_object(container):
             return container
         return {key: (blank(value) if key in keys else value) for key, value in container.items()}
 

@@ -34,7 +34,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from alignment import triggers as drift_triggers
-from okrsignal.models import Membership
+from okrsignal.models import Membership, Organization
 from okrsignal.tenancy import require_organization_id, require_same_organization
 from signals_ingest import bulk, normalisers
 from signals_ingest.mapping import Context, RuleSet, work_item_context
@@ -98,8 +98,23 @@ _RAW_EVENT_COLUMNS = [
 ]
 
 
+class OrganizationGone(RuntimeError):
+    """The organisation in context was deleted: nothing more is written for it."""
+
+
+def _hold_organization() -> None:
+    """Keep the organisation in context from being deleted until this transaction ends, or stop if it is
+    gone. Raw events, work items, signals and links name their organisation without a constraint (see
+    ``signals_ingest.models``): this one lock per batch stands in for the check the constraint made for
+    every row, and ``organization_delete``, which locks the row before emptying its tables, waits for it."""
+    organization_id = require_organization_id()
+    if not bulk.hold(Organization, [organization_id]):
+        raise OrganizationGone(f"Organisation {organization_id} no longer exists: nothing is written for it.")
+
+
 def _insert_raw_events(integration: Integration, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
     """Insert raw event rows (``_RAW_EVENT_COLUMNS`` order); answer the ids of those new, by dedupe key."""
+    _hold_organization()
     return dict(
         bulk.insert_returning(
             RawEvent,
@@ -197,7 +212,8 @@ def process_raw_events(*, raw_event_ids: Iterable[int], reprocess: bool = False)
     Events already processed are skipped unless ``reprocess`` is set (processing again is harmless: it
     changes nothing that is already right). Ids of another organisation are not found, hence ignored.
     """
-    require_organization_id()
+    # The organisation before the raw events, in the order ``organization_delete`` takes its locks.
+    _hold_organization()
     ids = sorted({int(raw_event_id) for raw_event_id in raw_event_ids})
     # Locked in id order: workers handed overlapping batches take turns instead of deadlocking.
     events = [
@@ -435,6 +451,8 @@ def _prepare(batch: Sequence[tuple[_RawEventRow, Normalised]]) -> _Prepared:
 
 
 def _write(batch: Sequence[tuple[_RawEventRow, Normalised]]) -> None:
+    # The organisation is held already: by ``process_raw_events`` before it read the events, or by storing
+    # them (``_insert_raw_events``) in ``store_and_process_raw_events``.
     prepared = _prepare(batch)
     identities = _upsert_identities(prepared.identities)
     _resolve_jira_epics(prepared)
@@ -497,6 +515,13 @@ def _upsert_identities(seen: Mapping[tuple[str, str], IdentitySeen]) -> dict[tup
             changed.append(row)
     if changed:
         ExternalIdentity.objects.bulk_update(changed, ["display_name", "email"])
+    # Signals name their actor without a database constraint: the identities are held until the batch
+    # commits instead (the lock the constraint's check took on each). One that went between reading and
+    # holding (a person's data erased meanwhile) fails the batch, which is processed again later.
+    held = bulk.hold(ExternalIdentity, [row.pk for row in stored.values()])
+    gone = sorted(key for key, row in stored.items() if row.pk not in held)
+    if gone:
+        raise RuntimeError(f"External identities {gone} were deleted while the batch was being written.")
     match_identities_by_email(
         [row for row in stored.values() if row.email and row.matched_by == ExternalIdentity.MatchedBy.NONE]
     )
@@ -802,8 +827,9 @@ def _deal_context(row: _WorkItemRow | WorkItem | None) -> dict[str, list[str]] |
 class _Contexts:
     """The contexts mapping rules see for each signal of a batch, and the key results they map to.
 
-    Signals of one piece of work share one context object, worked out once; the key results are worked
-    out once per distinct context.
+    Signals whose contexts are alike share one list of them, worked out once per piece of work and kept
+    once per content (a handful of fields, project, epic, labels, channel, stage..., so many pieces of work
+    have the same): the rules are evaluated, and the contexts encoded for the database, once for each.
     """
 
     def __init__(self, work_items: Mapping[tuple[str, str], _WorkItemRow], rule_sets: Mapping[str, RuleSet]):
@@ -811,7 +837,19 @@ class _Contexts:
         self._rule_sets = rule_sets
         self._of_draft: dict[int, list[dict[str, list[str]]]] = {}
         self._of_row: dict[tuple[str, str], list[dict[str, list[str]]]] = {}
-        self._key_results: dict[tuple[Any, ...], list[int]] = {}
+        self._by_content: dict[tuple[Any, ...], list[dict[str, list[str]]]] = {}
+        # By the identity of the shared list, which each entry holds so that its id stays its own.
+        self._key_results: dict[tuple[str, int], tuple[list[dict[str, list[str]]], list[int]]] = {}
+
+    def _shared(self, provider: str, contexts: list[dict[str, list[str]]]) -> list[dict[str, list[str]]]:
+        try:
+            content = (
+                provider,
+                tuple(tuple((k, tuple(v)) for k, v in context.items()) for context in contexts),
+            )
+            return self._by_content.setdefault(content, contexts)
+        except TypeError:  # something unhashable in a context: kept on its own
+            return contexts
 
     def of(self, signal: SignalDraft, own: WorkItemDraft | None) -> tuple[list[dict[str, list[str]]], bool]:
         """A signal's contexts, and whether some are still unknown (an engagement's deal not stored yet)."""
@@ -824,37 +862,34 @@ class _Contexts:
                     awaiting = True
                 else:
                     contexts.append(context)
-            return contexts, awaiting
+            return self._shared(signal.provider, contexts), awaiting
         if signal.match_context is not None:
-            return signal.match_context, False
+            return self._shared(signal.provider, signal.match_context), False
         if own is not None:
             found = self._of_draft.get(id(own))
             if found is None:
-                found = self._of_draft[id(own)] = [work_item_context(signal.provider, own.attributes)]
+                found = self._of_draft[id(own)] = self._shared(
+                    signal.provider, [work_item_context(signal.provider, own.attributes)]
+                )
             return found, False
         key = (signal.provider, signal.work_item_id)
         found = self._of_row.get(key)
         if found is None:
             row = self._work_items.get(key)
-            found = self._of_row[key] = [work_item_context(signal.provider, row.attributes)] if row else []
+            found = self._of_row[key] = self._shared(
+                signal.provider, [work_item_context(signal.provider, row.attributes)] if row else []
+            )
         return found, False
 
     def key_results(self, provider: str, contexts: list[dict[str, list[str]]]) -> list[int]:
         rule_set = self._rule_sets.get(provider)
         if not rule_set:
             return []
-        # Work is mapped by a handful of fields (project, epic, labels, channel, stage...), so many pieces of
-        # work share the same context: the rules are evaluated once per distinct one.
-        try:
-            content = (
-                provider,
-                tuple(tuple((k, tuple(v)) for k, v in context.items()) for context in contexts),
-            )
-            found = self._key_results.get(content)
-        except TypeError:  # something unhashable in a context: evaluated on its own
-            return sorted(rule_set.key_results_for(contexts))
-        if found is None:
-            found = self._key_results[content] = sorted(rule_set.key_results_for(contexts))
+        known = self._key_results.get((provider, id(contexts)))
+        if known is not None and known[0] is contexts:
+            return known[1]
+        found = sorted(rule_set.key_results_for(contexts))
+        self._key_results[(provider, id(contexts))] = (contexts, found)
         return found
 
 
@@ -1071,6 +1106,7 @@ def link_signals(signals: Sequence[LinkableSignal], rule_sets: Mapping[str, Rule
     """
     if not signals:
         return 0
+    _hold_organization()  # links name it without a database constraint (reapplying rules writes them too)
     existing: dict[int, dict[int, int]] = defaultdict(dict)
     for link_id, signal_id, key_result_id in bulk.select_by_keys(
         SignalKeyResult, ["id", "signal_id", "key_result_id"], key="signal_id", keys=[s.pk for s in signals]

@@ -150,7 +150,15 @@ def _redact_raw_events(raw_event_ids: set[int]) -> int:
 def person_erase(*, membership: Membership) -> ErasureSummary:
     """Erase a person's collected execution data, keeping the anonymous counts (see the module docstring)."""
     require_same_organization(membership)
-    identity_ids = list(ExternalIdentity.objects.filter(membership=membership).values_list("id", flat=True))
+    # Locked first: signals name their actor without a database constraint, and an ingestion batch holds
+    # the identities it writes signals for until it commits. So a batch already writing finishes before
+    # the signals are read here, and one that comes after finds the identities gone (and is retried).
+    identity_ids = list(
+        ExternalIdentity.objects.filter(membership=membership)
+        .select_for_update()
+        .order_by("pk")
+        .values_list("id", flat=True)
+    )
     signals = ExecutionSignal.objects.filter(actor_id__in=identity_ids)
     raw_event_ids = set(signals.exclude(raw_event=None).values_list("raw_event_id", flat=True))
     texts_erased = signals.exclude(text="").count()

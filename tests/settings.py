@@ -6,8 +6,8 @@ own.
 ``CACHE_URL``: without this, one worker's ``cache.clear()`` would empty the other's cache mid-test, and a
 Celery worker started by one process's test could take the other's tasks. Worker ``gwN`` moves both
 numbers down by ``2N``, which keeps the workers apart when the two numbers are neighbours at the top of
-Redis's sixteen (the defaults in ``pyproject.toml``: 15 and 14). The environment is changed too, so that processes a test starts (Celery workers,
-``manage.py`` commands) use the same databases.
+Redis's sixteen (the defaults in ``pyproject.toml``: 15 and 14). The environment is changed too, so that
+processes a test starts (Celery workers, ``manage.py`` commands) use the same databases.
 """
 
 import os

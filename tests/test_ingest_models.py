@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from okrsignal.services import organization_delete
 from okrsignal.tenancy import TenantContextMissing, cross_organization, tenant_context, tenant_models
@@ -17,9 +20,10 @@ from signals_ingest.models import (
     SyncCursor,
     WorkItem,
 )
-from tests.factories import OrgWorld
+from signals_ingest.pipeline import OrganizationGone, store_and_process_raw_events
+from tests.factories import OrgWorld, make_organization
 from tests.goal_factories import make_cycle, make_key_result, make_objective
-from tests.ingest_factories import T0, connect, make_ingest_data
+from tests.ingest_factories import T0, connect, jira_created, jira_issue, make_ingest_data
 
 INGEST_MODELS = [
     Integration,
@@ -135,3 +139,122 @@ def test_deleting_an_organisation_takes_its_ingested_rows_and_leaves_another_s(
         signal = ExecutionSignal.objects.get()
         assert RawEvent.objects.filter(pk=signal.raw_event_id).exists()
         assert set(SignalKeyResult.objects.values_list("signal_id", flat=True)) == {signal.pk}
+
+
+def _waiting_for_a_lock(deadline: float) -> bool:
+    """Whether another session of this database is waiting for a lock, asked until ``deadline``."""
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def test_deleting_an_organisation_waits_for_a_batch_being_written_and_takes_its_rows_too(
+    transactional_db: None,
+) -> None:
+    world = make_organization("Deleted while ingesting")
+    organization_id = world.organization.pk
+    with tenant_context(world.organization):
+        integration = connect("jira")
+    written = threading.Event()
+    release = threading.Event()
+    errors: list[BaseException] = []
+
+    def ingest() -> None:
+        try:
+            with tenant_context(organization_id):
+                store_and_process_raw_events(
+                    integration=integration, origin="pull", items=[("created", jira_created(jira_issue()))]
+                )
+                written.set()
+                release.wait(timeout=30)  # the batch's transaction stays open until released
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def delete() -> None:
+        try:
+            organization_delete(organization=world.organization)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    ingesting = threading.Thread(target=ingest)
+    ingesting.start()
+    assert written.wait(timeout=30)
+    deleting = threading.Thread(target=delete)
+    deleting.start()
+    # The deletion waits for the batch, which has written but not committed.
+    assert _waiting_for_a_lock(time.monotonic() + 30)
+    release.set()
+    ingesting.join(timeout=60)
+    deleting.join(timeout=60)
+    assert not errors, errors
+    with cross_organization():
+        for model in (RawEvent, WorkItem, ExecutionSignal, ExternalIdentity):
+            assert not model.objects.filter(organization_id=organization_id).exists(), model.__name__
+
+    # Nothing is written for an organisation that is gone.
+    with tenant_context(organization_id), pytest.raises(OrganizationGone):
+        store_and_process_raw_events(
+            integration=integration, origin="pull", items=[("again", jira_created(jira_issue()))]
+        )
+    with cross_organization():
+        assert not RawEvent.objects.filter(organization_id=organization_id).exists()
+
+
+def test_a_batch_that_comes_while_its_organisation_is_being_deleted_writes_nothing(
+    transactional_db: None,
+) -> None:
+    world = make_organization("Deleted before ingesting")
+    organization_id = world.organization.pk
+    with tenant_context(world.organization):
+        integration = connect("jira")
+    deleted = threading.Event()
+    release = threading.Event()
+    errors: list[BaseException] = []
+
+    def delete() -> None:
+        try:
+            with transaction.atomic():
+                organization_delete(organization=world.organization)
+                deleted.set()
+                release.wait(timeout=30)  # the deletion's transaction stays open until released
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def ingest() -> None:
+        try:
+            with tenant_context(organization_id):
+                store_and_process_raw_events(
+                    integration=integration, origin="pull", items=[("created", jira_created(jira_issue()))]
+                )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    deleting = threading.Thread(target=delete)
+    deleting.start()
+    assert deleted.wait(timeout=30)
+    ingesting = threading.Thread(target=ingest)
+    ingesting.start()
+    # The batch waits for the deletion to end, then finds its organisation gone.
+    assert _waiting_for_a_lock(time.monotonic() + 30)
+    release.set()
+    deleting.join(timeout=60)
+    ingesting.join(timeout=60)
+    assert [type(error) for error in errors] == [OrganizationGone]
+    with cross_organization():
+        for model in (RawEvent, WorkItem, ExecutionSignal, ExternalIdentity):
+            assert not model.objects.filter(organization_id=organization_id).exists(), model.__name__
