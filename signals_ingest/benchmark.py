@@ -8,11 +8,12 @@ What is measured, in one run on the migrated database the command is given:
   normalised, work items upserted, signals and their key-result links written, through
   ``pipeline.store_and_process_raw_events`` in transactions of ``--batch-size`` payloads. The
   organisation, its people, key results, mapping rules and vendor identities are set up first, and the
-  payloads generated, before the clock starts. ``--workers`` threads (or processes, ``--processes``)
-  each take a disjoint share of the work (a work item and every payload about it belong to one share), so
-  they never wait on each other's rows. Threads are the default: each has its own connection, so the
-  database work of one runs in its server process while the other runs Python, which keeps both cores
-  busy as well as two processes do, with the payloads and the code held once rather than twice.
+  payloads generated, before the clock starts. ``--workers`` processes (or threads, ``--threads``) each
+  take a disjoint share of the work (a work item and every payload about it belong to one share), so they
+  never wait on each other's rows. Processes are the default, as Celery's worker processes ingest in a
+  deployment: each runs its Python on a core of its own, where threads take turns under the interpreter
+  lock (on a quiet two-core machine threads reached about two thirds of the processes' rate). Each process
+  generates and holds only its own share of the payloads.
 * **Baseline** (timed): ``COPY`` of as many rows as signals were written, with the signal table's columns
   and the very values written, into ``bench_copy_baseline``: a regular (logged) table made with
   ``CREATE TABLE bench_copy_baseline (LIKE signals_ingest_executionsignal INCLUDING ALL)``, so it has the
@@ -34,7 +35,7 @@ What is measured, in one run on the migrated database the command is given:
   signals would ask for their key results to be scored again, which a deployment does later, debounced,
   on the scoring queue; the drift engine has its own benchmark.
 * **Memory**: ``peak_rss_mb`` is the peak resident set of this process, or, when anything ran in other
-  processes at the same time (the set-up, ``--processes``), this one's and theirs added up: an upper
+  processes at the same time (the set-up, the shares), this one's and theirs added up: an upper
   bound, as pages they share are counted once for each.
 
 The organisation and its rows stay in the database afterwards (``organization`` in the figures names
@@ -1374,7 +1375,7 @@ def run_ingest(options: Mapping[str, Any], progress: Callable[[str], None]) -> d
         peak_kb = setup_base_kb + outcome.peak_rss_kb
         before = _counts(world)
 
-        mode = "processes" if options.get("processes") else "threads"
+        mode = "threads" if options.get("threads") else "processes"
         progress(
             f"Generating {items:,} payloads in {workers} share(s), then ingesting them in {workers} {mode}"
         )
@@ -1438,9 +1439,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--items", type=int, default=DEFAULT_ITEMS, help="vendor payloads to ingest")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="shares ingested side by side")
     parser.add_argument(
-        "--processes",
+        "--threads",
         action="store_true",
-        help="ingest each share in a process of its own (default: threads)",
+        help="ingest each share in a thread of this process (default: a process of its own)",
     )
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, help="payloads per transaction")
     parser.add_argument(

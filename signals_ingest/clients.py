@@ -46,17 +46,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import requests
 import urllib3
 from django.conf import settings
-from hubspot import HubSpot
-from hubspot.crm.associations.v4.exceptions import ApiException as HubSpotAssociationsApiException
-from hubspot.crm.objects.exceptions import ApiException as HubSpotObjectsApiException
-from hubspot.crm.owners.exceptions import ApiException as HubSpotOwnersApiException
-from hubspot.crm.pipelines.exceptions import ApiException as HubSpotPipelinesApiException
-from hubspot.oauth.exceptions import ApiException as HubSpotOAuthApiException
-from jira import JIRA, JIRAError
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from signals_ingest.rate_limit import RateLimiter, RateLimitWaitTooLong
+
+# The vendors' SDKs are imported by the client that uses them, when it is first made: together they weigh
+# about 45 MB in every process, and most processes never call a vendor (the web pages, the webhook and
+# scoring workers, a scenario replay).
 
 logger = logging.getLogger(__name__)
 
@@ -419,6 +414,8 @@ class JiraClient(_VendorClient):
         authentication: dict[str, Any] = (
             {"token_auth": access_token} if self.uses_oauth else {"basic_auth": (email, api_token)}
         )
+        from jira import JIRA
+
         self._jira = JIRA(
             server=api_url.rstrip("/") if self.uses_oauth else self.site_url,
             **authentication,
@@ -430,6 +427,8 @@ class JiraClient(_VendorClient):
         )
 
     def _classify(self, exc: Exception) -> _Failure | None:
+        from jira import JIRAError
+
         if isinstance(exc, JIRAError):
             status = exc.status_code
             response = exc.response
@@ -622,11 +621,15 @@ class SlackClient(_VendorClient):
         timeout: float | None = None,
     ) -> None:
         super().__init__(retry=retry, limiter=limiter, timeout=timeout)
+        from slack_sdk import WebClient
+
         self._slack = WebClient(
             token=bot_token, base_url=base_url, timeout=math.ceil(self.timeout), retry_handlers=[]
         )
 
     def _classify(self, exc: Exception) -> _Failure | None:
+        from slack_sdk.errors import SlackApiError
+
         if isinstance(exc, SlackApiError):
             response = exc.response
             status = response.status_code
@@ -791,12 +794,16 @@ _HUBSPOT_DEAL_ASSOCIATION_TYPES = {
     "contacts": "contact_to_deal",
     "companies": "company_to_deal",
 }
-_HUBSPOT_API_EXCEPTIONS = (
-    HubSpotObjectsApiException,
-    HubSpotAssociationsApiException,
-    HubSpotOwnersApiException,
-    HubSpotPipelinesApiException,
-)
+
+
+def _hubspot_api_exceptions() -> tuple[Any, ...]:
+    """What the SDK's CRM APIs raise for an answer that is not a success (one class per API)."""
+    from hubspot.crm.associations.v4.exceptions import ApiException as AssociationsApiException
+    from hubspot.crm.objects.exceptions import ApiException as ObjectsApiException
+    from hubspot.crm.owners.exceptions import ApiException as OwnersApiException
+    from hubspot.crm.pipelines.exceptions import ApiException as PipelinesApiException
+
+    return (ObjectsApiException, AssociationsApiException, OwnersApiException, PipelinesApiException)
 
 
 def _epoch_ms(moment: datetime) -> int:
@@ -860,6 +867,8 @@ class HubSpotClient(_VendorClient):
     ) -> None:
         super().__init__(retry=retry, limiter=limiter, timeout=timeout)
         self.base_url = base_url.rstrip("/")
+        from hubspot import HubSpot
+
         client = HubSpot(
             access_token=access_token,
             host=self.base_url,
@@ -875,7 +884,7 @@ class HubSpotClient(_VendorClient):
         self._pipelines_api = client.crm.pipelines.pipelines_api
 
     def _classify(self, exc: Exception) -> _Failure | None:
-        if isinstance(exc, _HUBSPOT_API_EXCEPTIONS):
+        if isinstance(exc, _hubspot_api_exceptions()):
             status = int(exc.status or 0)
             body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body or "")
             try:
@@ -1226,6 +1235,8 @@ class HubSpotOAuthClient(_VendorClient):
         super().__init__(retry=retry, limiter=None, timeout=timeout)
         self._client_id, self._client_secret = client_id, client_secret
         self.base_url = base_url.rstrip("/")
+        from hubspot import HubSpot
+
         client = HubSpot(
             host=self.base_url,
             retry=urllib3.util.Retry(total=0, raise_on_redirect=False, raise_on_status=False),
@@ -1234,6 +1245,8 @@ class HubSpotOAuthClient(_VendorClient):
         self._access_tokens_api = client.oauth.access_tokens_api
 
     def _classify(self, exc: Exception) -> _Failure | None:
+        from hubspot.oauth.exceptions import ApiException as HubSpotOAuthApiException
+
         if isinstance(exc, HubSpotOAuthApiException):
             status = int(exc.status or 0)
             body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body or "")

@@ -34,8 +34,6 @@ from urllib.parse import urlencode, urlparse
 
 from django.conf import settings
 from django.db import transaction
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from signals_ingest import oauth, services
 from signals_ingest.clients import (
@@ -346,6 +344,9 @@ def slack_install_check_state(*, session: MutableMapping[str, Any], organization
 
 def _slack_exchange_code(*, code: str, redirect_uri: str) -> dict[str, Any]:
     """Exchange the install's code for the workspace's bot token (Slack's ``oauth.v2.access``)."""
+    from slack_sdk import WebClient  # the SDK is imported where it is used (see signals_ingest.clients)
+    from slack_sdk.errors import SlackApiError
+
     base_url = settings.SLACK_API_URL
     client = WebClient(
         base_url=base_url if base_url.endswith("/") else base_url + "/",

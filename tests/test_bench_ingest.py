@@ -81,6 +81,7 @@ def test_the_ingestion_benchmark_prints_its_figures_and_the_rows_are_really_ther
     assert figures["benchmark"] == "ingest"
     assert figures["items"] == 400
     assert figures["workers"] == 2
+    assert figures["worker_kind"] == "processes"  # as Celery's worker processes ingest in a deployment
     assert figures["failed"] == 0
     assert figures["raw_events"] == 400
     assert figures["signals"] > 400  # some payloads carry several activities
@@ -120,7 +121,11 @@ def test_the_ingestion_benchmark_prints_its_figures_and_the_rows_are_really_ther
 
 @pytest.mark.django_db(transaction=True)
 def test_json_alone_prints_one_line() -> None:
-    text, figures = run_bench("ingest", "--json", "--items", "60", "--webhook-calls", "0", "--workers", "1")
+    text, figures = run_bench(
+        "ingest", "--json", "--items", "60", "--webhook-calls", "0", "--workers", "2", "--threads"
+    )
     assert len(text.strip().splitlines()) == 1
     assert figures["items"] == 60
+    assert figures["worker_kind"] == "threads"
+    assert figures["failed"] == 0
     assert figures["webhook_calls"] == 0
