@@ -187,25 +187,7 @@ def _insert_statement(
 def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """INSERT the rows (``organization`` is added), for rows the caller knows to be new: one that clashes
     with a stored row fails the statement."""
-    if not rows:
-        return
-    if not is_postgresql():
-        organization_id = require_organization_id()
-        names = _attnames(model, columns)
-        model._default_manager.bulk_create(
-            [model(organization_id=organization_id, **dict(zip(names, row, strict=True))) for row in rows],
-            batch_size=500,
-        )
-        return
-    sql, params = _insert_statement(model, columns, rows, ())
-    with _cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def _attnames(model: type[models.Model], columns: Sequence[str]) -> list[str]:
-    """The attributes the columns are set through on an instance: ``cycle_id`` for the foreign key ``cycle``,
-    whose values here are ids."""
-    return [_column(model, name).attname for name in columns]
+    _insert(model, columns, rows, conflict=())
 
 
 def insert_ignoring_conflicts(
@@ -220,14 +202,26 @@ def insert_ignoring_conflicts(
     Rows are inserted in the order given: callers that may race each other on the same new keys give
     them sorted, so that their locks are taken in the same order.
     """
+    _insert(model, columns, rows, conflict=conflict)
+
+
+def _insert(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    conflict: Sequence[str],
+) -> None:
+    """One statement on PostgreSQL; elsewhere the ORM, its columns set through their attributes
+    (``cycle_id`` for the foreign key ``cycle``, whose values here are ids)."""
     if not rows:
         return
     if not is_postgresql():
         organization_id = require_organization_id()
-        names = _attnames(model, columns)
+        names = [_column(model, name).attname for name in columns]
         model._default_manager.bulk_create(
             [model(organization_id=organization_id, **dict(zip(names, row, strict=True))) for row in rows],
-            ignore_conflicts=True,
+            ignore_conflicts=bool(conflict),
             batch_size=500,
         )
         return

@@ -99,6 +99,18 @@ class Provider(models.TextChoices):
     HUBSPOT = "hubspot", "HubSpot"
 
 
+def _organization_checked_by_the_pipeline(*, db_index: bool = False) -> models.ForeignKey[Any, Any]:
+    """The organisation of an ingestion row, without a database constraint: ingestion holds the
+    organisation's row while it writes (see the module docstring). Indexed only where a query needs it."""
+    return models.ForeignKey(
+        "okrsignal.Organization",
+        on_delete=models.CASCADE,
+        editable=False,
+        db_constraint=False,
+        db_index=db_index,
+    )
+
+
 def new_webhook_token() -> str:
     """An unguessable token for an integration's webhook URL: the only thing that names the organisation."""
     return secrets.token_urlsafe(32)
@@ -276,13 +288,7 @@ class RawEvent(TenantModel):
     # than once for every payload: see the module docstring. An integration is never deleted but with
     # its organisation (and the ORM refuses to delete one that has raw events); the pipeline writes raw
     # events only for the integration it was handed, whose row it updates in the same transaction.
-    organization = models.ForeignKey(
-        "okrsignal.Organization",
-        on_delete=models.CASCADE,
-        editable=False,
-        db_constraint=False,
-        db_index=False,
-    )
+    organization = _organization_checked_by_the_pipeline()
     integration = models.ForeignKey(
         Integration, on_delete=models.PROTECT, related_name="raw_events", db_index=False, db_constraint=False
     )
@@ -332,13 +338,7 @@ class WorkItem(TenantModel):
         ENGAGEMENT = "engagement", "Engagement"
 
     # Without a database constraint: see the module docstring.
-    organization = models.ForeignKey(
-        "okrsignal.Organization",
-        on_delete=models.CASCADE,
-        editable=False,
-        db_constraint=False,
-        db_index=False,
-    )
+    organization = _organization_checked_by_the_pipeline()
     provider = models.CharField(max_length=16, choices=Provider.choices)
     external_id = models.CharField(max_length=128)
     key = models.CharField(max_length=128)
@@ -414,9 +414,7 @@ class ExecutionSignal(TenantModel):
     # takes its signals with it). The actor: held by the batch (``FOR KEY SHARE``, as the constraint's own
     # check would), and erasing a person locks their identities before touching their signals, so one
     # waits for the other (``privacy.person_erase``).
-    organization = models.ForeignKey(
-        "okrsignal.Organization", on_delete=models.CASCADE, editable=False, db_constraint=False
-    )
+    organization = _organization_checked_by_the_pipeline(db_index=True)
     provider = models.CharField(max_length=16, choices=Provider.choices)
     external_id = models.CharField(max_length=255)
     work_item = models.ForeignKey(
@@ -500,13 +498,7 @@ class SignalKeyResult(TenantModel):
     # results are kept by their objectives, objectives by their cycles, and people leave an organisation
     # by being deactivated), which the pipeline holds while it writes; the ORM's cascade still takes the
     # links of one deleted some other way.
-    organization = models.ForeignKey(
-        "okrsignal.Organization",
-        on_delete=models.CASCADE,
-        editable=False,
-        db_constraint=False,
-        db_index=False,
-    )
+    organization = _organization_checked_by_the_pipeline()
     signal = models.ForeignKey(
         ExecutionSignal,
         on_delete=models.CASCADE,
