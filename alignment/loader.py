@@ -3,9 +3,10 @@
 Everything comes from what is stored before ``as_of`` and nothing at or after it, so a cycle read as of
 a past moment is what the engine would have seen then:
 
-- activity: three aggregate queries over the signals (per key result, person and day; per person and
-  day, every signal once whether linked or not; per person, day and theme for the signals linked to no
-  key result), summed into cycle weeks here;
+- activity: the weeks fully ended at the moment, each summed from the signals once and kept until its
+  signals change (``alignment.activity_weeks``): per key result, person and week; per person and week,
+  every signal once whether linked or not; per person, week and theme for the signals linked to no key
+  result;
 - goals: each objective and key result as its first history row shows it, then every later history row
   that changed a field the engine reads, as a dated change (``ref`` is the history row); alignment
   reviews are the history rows the goal services write when an owner re-confirms; key result values are
@@ -24,28 +25,17 @@ whole days inside one week.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import repeat
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
+import numpy as np
 from django.db import connection
-from django.db.models import (
-    Count,
-    DateField,
-    Exists,
-    F,
-    Func,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-)
-from django.db.models.fields.json import KT
 
+from alignment import activity_weeks
 from alignment.engine import (
     AlignmentReview,
     CheckInStatus,
@@ -70,7 +60,6 @@ from alignment.engine import Cycle as EngineCycle
 from alignment.engine.inputs import GoalValue
 from goals.models import (
     KPI,
-    CheckIn,
     CheckInKeyResultUpdate,
     Cycle,
     KeyResult,
@@ -128,14 +117,19 @@ KEY_RESULT_DEFINITION = (
 DONE_STATUS_NAMES = {"done", "closed", "resolved"}
 
 
-def drift_input(organization: Organization, cycle: Cycle, *, as_of: datetime) -> DriftInput:
-    """What the engine reads about ``cycle`` of ``organization``, from what was stored before ``as_of``."""
+def drift_input(
+    organization: Organization, cycle: Cycle, *, as_of: datetime, resum_activity: bool = False
+) -> DriftInput:
+    """What the engine reads about ``cycle`` of ``organization``, from what was stored before ``as_of``.
+
+    Activity comes from the weekly sums kept since the last read where nothing changed them;
+    ``resum_activity`` sums every week from the signals again (see ``alignment.activity_weeks``)."""
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware.")
     with tenant_context(organization):
         if cycle.organization_id != organization.pk:
             raise ValueError("The cycle belongs to another organisation.")
-        return _Reader(cycle, as_of).read()
+        return _Reader(cycle, as_of, resum_activity=resum_activity).read()
 
 
 def cycle_of(cycle: Cycle) -> EngineCycle:
@@ -151,36 +145,39 @@ class _Activity:
 
 
 class _Reader:
-    def __init__(self, cycle: Cycle, as_of: datetime) -> None:
+    def __init__(self, cycle: Cycle, as_of: datetime, *, resum_activity: bool) -> None:
         self.cycle = cycle
         self.as_of = as_of
+        self.resum_activity = resum_activity
         self.engine_cycle = cycle_of(cycle)
-        self.starts_at = self.engine_cycle.starts_at
-        # Activity counts up to the end of the last scored week at most.
-        self.activity_until = min(as_of, self.engine_cycle.week_start(self.engine_cycle.week_count + 1))
         self.person_of_user: dict[int, int] = {}
         self.team_of_person: dict[int, int | None] = {}
 
     def read(self) -> DriftInput:
-        people = self.people()
-        teams = tuple(
-            Team(id=pk, name=name, parent_id=parent)
-            for pk, name, parent in TeamRow.objects.values_list("id", "name", "parent_id").order_by("id")
-        )
-        objectives = self.objectives()
-        objective_ids = {objective.id for objective in objectives}
-        key_results = self.key_results(objective_ids)
-        key_result_ids = {key_result.id for key_result in key_results}
-        activity = self.activity(key_result_ids)
+        with _Summing(self.cycle, self.as_of, resum=self.resum_activity) as summing:
+            people = self.people()
+            teams = tuple(
+                Team(id=pk, name=name, parent_id=parent)
+                for pk, name, parent in TeamRow.objects.values_list("id", "name", "parent_id").order_by("id")
+            )
+            objectives = self.objectives()
+            objective_ids = {objective.id for objective in objectives}
+            key_results = self.key_results(objective_ids)
+            key_result_ids = {key_result.id for key_result in key_results}
+            kpis = self.kpis(objective_ids)
+            checkins = self.checkins(key_result_ids)
+            dependencies = self.dependencies(key_result_ids)
+            summed = summing.result()
+        activity = self.activity(summed, key_result_ids)
         return DriftInput(
             cycle=self.engine_cycle,
             people=people,
             teams=teams,
             objectives=objectives,
             key_results=key_results,
-            kpis=self.kpis(objective_ids),
-            checkins=self.checkins(key_result_ids),
-            dependencies=self.dependencies(key_result_ids),
+            kpis=kpis,
+            checkins=checkins,
+            dependencies=dependencies,
             themes=activity.themes,
             key_result_weeks=activity.key_result_weeks,
             person_weeks=activity.person_weeks,
@@ -260,11 +257,14 @@ class _Reader:
         return tuple(objectives)
 
     def key_results(self, objective_ids: set[int]) -> tuple[KeyResultInput, ...]:
-        ids = list(
+        # Each key result's creation is read here rather than with every history row: a large cycle has
+        # tens of thousands of those, and turning each moment into a datetime is not free.
+        created = dict(
             KeyResult.objects.filter(objective_id__in=objective_ids, created_at__lt=self.as_of).values_list(
-                "id", flat=True
+                "id", "created_at"
             )
         )
+        ids = list(created)
         rows = (
             KeyResult.history.filter(id__in=ids, history_date__lt=self.as_of)
             .exclude(history_type="-")
@@ -275,7 +275,6 @@ class _Reader:
                 "history_type",
                 "history_user_id",
                 "id",
-                "created_at",
                 "current_value",
                 *KEY_RESULT_DEFINITION,
             )
@@ -286,7 +285,7 @@ class _Reader:
             first, later = history[0], history[1:]
             if first["objective_id"] not in objective_ids:
                 continue
-            created_at = min(first["created_at"], first["history_date"])
+            created_at = min(created[first["id"]], first["history_date"])
             changes: list[GoalChange] = []
             values: list[ValueUpdate] = []
             if first["current_value"] is not None:
@@ -362,33 +361,25 @@ class _Reader:
         """Each status a submitted check-in gave, when it gave it (a check-in submitted again that changes
         a status gives the new one from then on). A check-in's parts are kept in history from its first
         submission: drafts never reach it."""
-        latest: dict[tuple[int, datetime], dict[str, Any]] = {}
-        for row in (
+        history = (
             CheckInKeyResultUpdate.history.filter(
                 key_result_id__in=key_result_ids, history_date__lt=self.as_of
             )
             .exclude(history_type="-")
             .exclude(status="")
-            .order_by("history_date", "history_id")
-            .values("history_date", "id", "check_in_id", "key_result_id", "status")
+        )
+        latest: dict[tuple[int, datetime], tuple[Any, ...]] = {}
+        # Each with its check-in's author, joined: a large cycle has tens of thousands of check-ins, too
+        # many to name in a second query. (A check-in deleted since has no author, and is left out.)
+        for row in history.order_by("history_date", "history_id").values_list(
+            "id", "history_date", "key_result_id", "status", "check_in__membership_id"
         ):
             # Saving the recorded value writes a second history row at the same moment: one statement.
-            latest[(row["id"], row["history_date"])] = row
-        authors = dict(
-            CheckIn.objects.filter(id__in={row["check_in_id"] for row in latest.values()}).values_list(
-                "id", "membership_id"
-            )
-        )
+            latest[(row[0], row[1])] = row
         return tuple(
-            CheckInStatus(
-                ref=row["id"],
-                at=row["history_date"],
-                person_id=authors[row["check_in_id"]],
-                key_result_id=row["key_result_id"],
-                status=row["status"],
-            )
-            for row in latest.values()
-            if row["check_in_id"] in authors
+            CheckInStatus(ref=ref, at=at, person_id=author, key_result_id=key_result_id, status=status)
+            for ref, at, key_result_id, status, author in latest.values()
+            if author is not None
         )
 
     def kpis(self, objective_ids: set[int]) -> tuple[KPIInput, ...]:
@@ -436,92 +427,69 @@ class _Reader:
     def week(self, day: date) -> int:
         return (day - self.cycle.start).days // 7 + 1
 
-    def activity(self, key_result_ids: set[int]) -> _Activity:
-        window = Q(occurred_at__gte=self.starts_at, occurred_at__lt=self.activity_until)
-        # Summed by cycle week in the database: one row per key result, person and week rather than per
-        # day. Signals are grouped by their actor (an identity) and each identity's person is looked up
-        # here: a join per signal cost more than the sums themselves.
-        week = _CycleWeek("occurred_at", start=self.cycle.start)
+    def activity(self, summed: Mapping[int, activity_weeks.WeekSums], key_result_ids: set[int]) -> _Activity:
+        """The sums of the weeks fully ended at the moment (the engine reads no other) as the engine reads
+        them: each identity's given to the person behind it now, the key results' to those of the cycle."""
         person_of_identity = dict(
             ExternalIdentity.objects.filter(membership__isnull=False).values_list("id", "membership_id")
         )
-
-        # One row per key result, person and week, sorted here: asking the database for them in order
-        # made it walk the links in index order, which cost more than hashing them and sorting the sums.
-        key_result_weeks = tuple(
-            KeyResultWeek(key_result_id, person_id, week_number, round(weight, 6), int(count))
-            for key_result_id, person_id, week_number, weight, count in sorted(
-                _fetch(
-                    SignalKeyResult.objects.filter(
-                        window, key_result_id__in=key_result_ids, actor_membership__isnull=False
-                    )
-                    .annotate(week=week)
-                    .values("key_result_id", "actor_membership_id", "week")
-                    .annotate(weight=Sum("weight"), count=Count("id"))
-                    .values_list("key_result_id", "actor_membership_id", "week", "weight", "count")
-                    .order_by()
-                )
-            )
-        )
-
-        totals: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0])
-        for actor_id, week_number, weight, count in _fetch(
-            ExecutionSignal.objects.filter(window, actor__isnull=False)
-            .annotate(week=week)
-            .values("actor_id", "week")
-            .annotate(weight=Sum("weight"), count=Count("id"))
-            .values_list("actor_id", "week", "weight", "count")
-            .order_by()
-        ):
-            actor_person = person_of_identity.get(actor_id)
-            if actor_person is None:
-                continue
-            sums = totals[(actor_person, week_number)]
-            sums[0] += weight
-            sums[1] += count
-
-        # Linked means counted toward a key result that existed at the moment: work that a goal added
-        # later took over was still unlinked work before it.
-        # (The goals are named by id, not joined: right after a bulk load the planner's statistics are
-        # stale and a join here made it scan every link once per signal.)
-        existing = KeyResult.objects.filter(created_at__lt=self.as_of).values_list("id", flat=True)
-        counted = SignalKeyResult.objects.filter(signal_id=OuterRef("pk"), key_result_id__in=list(existing))
         themes = _ThemeNamer()
-        unlinked: dict[tuple[int, int, str], list[float]] = defaultdict(lambda: [0.0, 0])
-        theme_columns = ("provider", "epic", "project", "channel", "pipeline")
-        for actor_id, week_number, *theme, weight, count in _fetch(
-            ExecutionSignal.objects.filter(window, actor__isnull=False)
-            .exclude(Exists(counted))
-            .annotate(
-                week=week,
-                epic=KT("match_context__0__epic__0"),
-                project=KT("match_context__0__project__0"),
-                channel=KT("match_context__0__channel__0"),
-                pipeline=KT("match_context__0__pipeline__0"),
+        wanted = np.fromiter(key_result_ids, dtype=np.int64, count=len(key_result_ids))
+        key_result_weeks: list[KeyResultWeek] = []
+        person_weeks: list[PersonWeek] = []
+        theme_weeks: list[ThemeWeek] = []
+        for week, sums in sorted(summed.items()):
+            rows = sums.key_results[np.isin(sums.key_results["key_result"], wanted)]
+            key_result_weeks += map(
+                KeyResultWeek._make,
+                zip(
+                    rows["key_result"].tolist(),
+                    rows["person"].tolist(),
+                    repeat(week),
+                    [round(weight, 6) for weight in rows["weight"].tolist()],
+                    rows["signals"].tolist(),
+                    strict=False,
+                ),
             )
-            .values("actor_id", "week", *theme_columns)
-            .annotate(weight=Sum("weight"), count=Count("id"))
-            .values_list("actor_id", "week", *theme_columns, "weight", "count")
-            .order_by()
-        ):
-            group_person = person_of_identity.get(actor_id)
-            if group_person is None:
-                continue
-            theme_id = themes.theme_id(dict(zip(theme_columns, theme, strict=True)))
-            sums = unlinked[(group_person, week_number, theme_id)]
-            sums[0] += weight
-            sums[1] += count
-
-        return _Activity(
-            key_result_weeks=key_result_weeks,
-            person_weeks=tuple(
+            totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
+            for actor_id, weight, count in zip(
+                sums.actors["actor"].tolist(),
+                sums.actors["weight"].tolist(),
+                sums.actors["signals"].tolist(),
+                strict=True,
+            ):
+                person_id = person_of_identity.get(actor_id)
+                if person_id is not None:
+                    total = totals[person_id]
+                    total[0] += weight
+                    total[1] += count
+            person_weeks += [
                 PersonWeek(person_id, week, round(weight, 6), int(count))
-                for (person_id, week), (weight, count) in sorted(totals.items())
-            ),
-            theme_weeks=tuple(
+                for person_id, (weight, count) in sorted(totals.items())
+            ]
+            unlinked: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0])
+            for actor_id, theme, weight, count in zip(
+                sums.unlinked["actor"].tolist(),
+                sums.unlinked["theme"].tolist(),
+                sums.unlinked["weight"].tolist(),
+                sums.unlinked["signals"].tolist(),
+                strict=True,
+            ):
+                person_id = person_of_identity.get(actor_id)
+                if person_id is not None:
+                    total = unlinked[(person_id, sums.themes[theme][0])]
+                    total[0] += weight
+                    total[1] += count
+            theme_weeks += [
                 ThemeWeek(person_id, week, theme_id, round(weight, 6), int(count))
-                for (person_id, week, theme_id), (weight, count) in sorted(unlinked.items())
-            ),
+                for (person_id, theme_id), (weight, count) in sorted(unlinked.items())
+            ]
+            for theme_id, *theme in sums.themes:
+                themes.add(theme_id, theme)
+        return _Activity(
+            key_result_weeks=tuple(key_result_weeks),
+            person_weeks=tuple(person_weeks),
+            theme_weeks=tuple(theme_weeks),
             themes=themes.themes(),
         )
 
@@ -614,39 +582,56 @@ class _Reader:
         return intervals
 
 
-def _fetch(query: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
-    """The rows of a ``values_list`` query of ids, numbers and text, as the driver gives them: for the
-    hundreds of thousands of sums of a large cycle, Django's conversion of every value cost more time than
-    the database took to add them up."""
-    try:
-        sql, params = query.query.sql_with_params()
-    except EmptyResultSet:  # a filter on an empty list: the ORM would answer no rows without asking
-        return []
+class _Summing:
+    """The weeks fully ended at the moment, summed (``alignment.activity_weeks``) while the goals are read.
+
+    Summing waits mostly on the database and reading the goals mostly on Python, so on PostgreSQL they
+    overlap: the sums come from a thread of their own, on a connection of its own, in the organisation's
+    context. That connection sees what this one does unless this one's transaction has written something
+    not committed yet (a caller's, or a test's): then the sums are taken here, when asked for.
+    """
+
+    def __init__(self, cycle: Cycle, as_of: datetime, *, resum: bool) -> None:
+        self.cycle = cycle
+        self.weeks = cycle_of(cycle).complete_weeks(as_of)
+        self.as_of = as_of
+        self.resum = resum
+        self._pool: ThreadPoolExecutor | None = None
+        self._future: Future[dict[int, activity_weeks.WeekSums]] | None = None
+
+    def __enter__(self) -> _Summing:
+        if connection.vendor == "postgresql" and not _transaction_has_written():
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="activity-sums")
+            self._future = self._pool.submit(self._sum_on_own_connection)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def result(self) -> dict[int, activity_weeks.WeekSums]:
+        if self._future is not None:
+            return self._future.result()
+        return self._sum()
+
+    def _sum(self) -> dict[int, activity_weeks.WeekSums]:
+        return activity_weeks.weeks_summed(self.cycle, self.weeks, as_of=self.as_of, resum=self.resum)
+
+    def _sum_on_own_connection(self) -> dict[int, activity_weeks.WeekSums]:
+        try:
+            with tenant_context(self.cycle.organization_id):
+                return self._sum()
+        finally:
+            connection.close()  # this thread's own: nobody else will use it
+
+
+def _transaction_has_written() -> bool:
+    """Whether this connection's transaction has written anything (PostgreSQL gives a transaction its id
+    at its first write)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-class _CycleWeek(Func):
-    """The cycle week a moment falls in, computed by the database: week 1 starts at 00:00 UTC on the
-    cycle's first day, and a moment counts on its UTC day (as ``_Reader.week`` counts a day)."""
-
-    output_field = IntegerField()
-
-    def __init__(self, moment: str, *, start: date) -> None:
-        super().__init__(F(moment), Value(start, output_field=DateField()))
-
-    def as_sql(  # type: ignore[override]
-        self, compiler: Any, connection: Any, **extra_context: Any
-    ) -> tuple[str, list[Any]]:
-        moment_sql, moment_params = compiler.compile(self.source_expressions[0])
-        start_sql, start_params = compiler.compile(self.source_expressions[1])
-        if connection.vendor == "postgresql":
-            sql = f"((({moment_sql}) AT TIME ZONE 'UTC')::date - ({start_sql})::date) / 7 + 1"
-        else:
-            # SQLite keeps moments as UTC text: date() is the UTC day.
-            sql = f"CAST((julianday(date({moment_sql})) - julianday({start_sql})) / 7 AS INTEGER) + 1"
-        return sql, [*moment_params, *start_params]
+        cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 @dataclass(frozen=True)
@@ -719,22 +704,22 @@ class _ThemeNamer:
         self._themes: dict[str, tuple[str, str, str]] = {}  # id -> (source, kind, key)
 
     def theme_id(self, row: Mapping[str, Any]) -> str:
-        provider = row["provider"]
-        if provider == Provider.JIRA:
-            if row["epic"]:
-                return self._add(f"jira:{row['epic']}", "jira", "epic", row["epic"])
-            if row["project"]:
-                return self._add(f"jira:project:{row['project']}", "jira", "project", row["project"])
-            return self._add("jira:other", "jira", "issues", "without a project")
-        if provider == Provider.SLACK and row["channel"]:
-            return self._add(f"slack:{row['channel']}", "slack", "channel", row["channel"])
-        if provider == Provider.HUBSPOT and row["pipeline"]:
-            return self._add(f"hubspot:{row['pipeline']}", "hubspot", "pipeline", row["pipeline"])
-        return self._add(f"{provider}:other", provider, "activity", "outside any deal or channel")
-
-    def _add(self, theme_id: str, source: str, kind: str, key: str) -> str:
-        self._themes.setdefault(theme_id, (source, kind, key))
+        """The theme of a row of signals with ``provider``, ``epic``, ``project``, ``channel`` and
+        ``pipeline`` (from their first context), noted for ``themes``."""
+        theme_id, theme = activity_weeks.theme_of(
+            row["provider"],
+            epic=row["epic"],
+            project=row["project"],
+            channel=row["channel"],
+            pipeline=row["pipeline"],
+        )
+        self.add(theme_id, theme)
         return theme_id
+
+    def add(self, theme_id: str, theme: Sequence[str]) -> None:
+        """Note a theme by its id and (source, kind, key)."""
+        source, kind, key = theme
+        self._themes.setdefault(theme_id, (source, kind, key))
 
     def themes(self) -> tuple[Theme, ...]:
         epics = [key for source, kind, key in self._themes.values() if kind == "epic"]

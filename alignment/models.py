@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from alignment.engine.outputs import FindingKind as EngineFindingKind
 from okrsignal.tenancy import TenantModel
+from signals_ingest.models import JSONTextField
 
 # The kinds come from the engine, so that a kind it learns is a kind the database accepts.
 FINDING_KIND_CHOICES = [(kind.value, kind.value.replace("_", " ").capitalize()) for kind in EngineFindingKind]
@@ -227,3 +228,26 @@ class EffortWeek(TenantModel):
 
     def __str__(self) -> str:
         return f"person {self.person_id} week {self.week}: {self.linked_weight:g} of {self.total_weight:g}"
+
+
+class ActivityWeek(TenantModel):
+    """One week of the organisation's signals summed as the drift engine reads them, kept between
+    recomputes so that each sums again only the weeks whose signals changed (``alignment.activity_weeks``
+    says how, and what ``sums`` holds)."""
+
+    starts_on = models.DateField()  # the week is the seven UTC days from this one
+    # Signals counted toward key results created before this moment were linked work in these sums.
+    summed_as_of = models.DateTimeField()
+    # The arrays of ``alignment.activity_weeks.WeekSums``, as bytes, and its themes.
+    key_results = models.BinaryField()
+    actors = models.BinaryField()
+    unlinked = models.BinaryField()
+    themes = JSONTextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "starts_on"], name="activity_week_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"activity of the week from {self.starts_on.isoformat()}"

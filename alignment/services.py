@@ -8,7 +8,9 @@ quarter is scored. Nothing here reads the clock for what it judges: the moment i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,9 +70,11 @@ def recompute(
     subjects: Iterable[Subject] | None = None,
     cycle: Cycle | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    resum_activity: bool = False,
 ) -> RecomputeResult:
     """Evaluate ``cycle`` (by default the one ``as_of`` falls in or last closed) as of ``as_of`` and store
-    the result.
+    the result. ``resum_activity`` sums every week's signals again rather than reading the weeks kept
+    (``alignment.activity_weeks``).
 
     With ``subjects`` only those goals are judged (after a change to a few of them): findings,
     contributions and scores of other goals stay as they are. The engine still reads the whole
@@ -79,15 +83,30 @@ def recompute(
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware.")
     wanted = frozenset(subjects) if subjects is not None else None
-    with tenant_context(organization):
+    with tenant_context(organization), _collector_paused():
         if cycle is None:
             cycle = cycle_at(as_of)
             if cycle is None:
                 raise ValueError(f"No cycle of {organization.name} had started by {as_of.isoformat()}.")
         require_same_organization(cycle)
-        data = drift_input(organization, cycle, as_of=as_of)
+        data = drift_input(organization, cycle, as_of=as_of, resum_activity=resum_activity)
         evaluation = evaluate(data, as_of=as_of, thresholds=thresholds, subjects=wanted)
         return store_evaluation(organization, cycle, evaluation, subjects=wanted)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector held off for one recompute. A large cycle is read into a few hundred
+    thousand small tuples and dicts that hold no reference cycles, and the collector, set off every few
+    hundred allocations, spent more time walking them than the recompute spent making them. Reference
+    counting still frees all of it as it goes; the collector resumes when the recompute ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def evaluate_quarter(
@@ -303,6 +322,7 @@ def _store_credits(
     ).delete()
     created: list[tuple[Any, ...]] = []
     changed = []
+    credited_again = []
     for key, contribution in reported.items():
         row = stored.get(key)
         if row is None:
@@ -320,9 +340,18 @@ def _store_credits(
                 )
             )
             continue
+        weeks = list(contribution.weeks)
+        if (row.weight, row.share, row.weeks, row.explanation) == (
+            contribution.weight,
+            contribution.share,
+            weeks,
+            contribution.explanation,
+        ):
+            credited_again.append(row.pk)
+            continue
         row.weight = contribution.weight
         row.share = contribution.share
-        row.weeks = list(contribution.weeks)
+        row.weeks = weeks
         row.explanation = contribution.explanation
         row.last_credited_at = as_of
         changed.append(row)
@@ -343,6 +372,8 @@ def _store_credits(
         created,
     )
     _update_rows(ContributionCredit, changed, ["weight", "share", "weeks", "explanation", "last_credited_at"])
+    # Most credits stand as they were: only their date moves, in one statement.
+    bulk.update_for_ids(ContributionCredit, credited_again, {"last_credited_at": as_of})
     result.credits = len(reported)
 
 
@@ -352,6 +383,7 @@ def _store_scores(cycle: Cycle, evaluation: Evaluation, result: RecomputeResult)
     stored = {_subject_of(row): row for row in DriftScore.objects.filter(cycle=cycle, week=evaluation.week)}
     created: list[tuple[Any, ...]] = []
     changed = []
+    computed_again = []
     for goal_score in evaluation.scores:
         components = [_plain(component) for component in goal_score.components]
         row = stored.get(goal_score.subject)
@@ -369,6 +401,9 @@ def _store_scores(cycle: Cycle, evaluation: Evaluation, result: RecomputeResult)
                 )
             )
             continue
+        if (row.score, row.components) == (goal_score.score, components):
+            computed_again.append(row.pk)
+            continue
         row.score = goal_score.score
         row.components = components
         row.computed_at = evaluation.as_of
@@ -377,37 +412,39 @@ def _store_scores(cycle: Cycle, evaluation: Evaluation, result: RecomputeResult)
     columns = ["cycle", "week", "key_result", "objective", "score", "components", "computed_at"]
     bulk.insert(DriftScore, columns, created)
     _update_rows(DriftScore, changed, ["score", "components", "computed_at"])
+    # Most scores stand as they were: only their date moves, in one statement.
+    bulk.update_for_ids(DriftScore, computed_again, {"computed_at": evaluation.as_of})
     result.scores = len(evaluation.scores)
 
 
 def _store_effort(cycle: Cycle, evaluation: Evaluation) -> None:
     """Keep everyone's weekly effort as this evaluation read it: rows that changed are saved, rows it no
     longer has (a later moment evaluated before an earlier one) go."""
+    # Tens of thousands of rows in a large cycle: read and written as plain values, not model instances.
     stored = {
-        (row.person_id, row.week): row
-        for row in EffortWeek.objects.filter(cycle=cycle).only(
-            "id", "person_id", "week", "linked_weight", "total_weight"
-        )
+        (person_id, week): (pk, linked_weight, total_weight)
+        for pk, person_id, week, linked_weight, total_weight in EffortWeek.objects.filter(
+            cycle=cycle
+        ).values_list("id", "person_id", "week", "linked_weight", "total_weight")
     }
     created: list[tuple[int, int, int, float, float]] = []
-    changed = []
+    changed: list[tuple[int, float, float]] = []
     for effort in evaluation.effort:
         row = stored.pop((effort.person_id, effort.week), None)
         if row is None:
             created.append(
                 (cycle.pk, effort.person_id, effort.week, effort.linked_weight, effort.total_weight)
             )
-            continue
-        if (row.linked_weight, row.total_weight) != (effort.linked_weight, effort.total_weight):
-            row.linked_weight = effort.linked_weight
-            row.total_weight = effort.total_weight
-            changed.append(row)
-    # A cycle's first scoring writes tens of thousands of these: one statement, not model instances.
+        elif row[1:] != (effort.linked_weight, effort.total_weight):
+            changed.append((row[0], effort.linked_weight, effort.total_weight))
     # (The cycle is locked by the caller, so no other recompute can have written the same rows.)
     bulk.insert(EffortWeek, ["cycle", "person", "week", "linked_weight", "total_weight"], created)
-    _update_rows(EffortWeek, changed, ["linked_weight", "total_weight"])
+    for start in range(0, len(changed), UPDATE_CHUNK):
+        bulk.update_by_id(
+            EffortWeek, ["linked_weight", "total_weight"], changed[start : start + UPDATE_CHUNK]
+        )
     if stored:
-        EffortWeek.objects.filter(pk__in=[row.pk for row in stored.values()]).delete()
+        EffortWeek.objects.filter(pk__in=[pk for pk, _linked, _total in stored.values()]).delete()
 
 
 # Rows per statement when saving changed rows. The statement joins the rows it is given with the table,

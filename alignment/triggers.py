@@ -402,29 +402,35 @@ def score_touched_goals(organization_id: int, marks: Iterable[str], *, now: date
         outcome.subjects = len(subjects)
         if not subjects:
             return outcome
-        return _recompute_and_alert(outcome, cycle, now=now, subjects=subjects)
+        return _recompute_and_alert(outcome, cycle, now=now, subjects=subjects, resum_activity=False)
 
 
 def rescore_organization(organization_id: int, *, now: datetime) -> ScoringOutcome:
-    """Recompute every goal of the organisation's live cycle as of ``now`` (the nightly run); alert
-    about every finding that opened."""
+    """Recompute every goal of the organisation's live cycle as of ``now`` (the nightly run), every
+    week's signals summed again rather than read from the weeks kept (``alignment.activity_weeks``);
+    alert about every finding that opened."""
     outcome = ScoringOutcome(organization_id)
     with tenant_context(organization_id):
         cycle = live_cycle(now)
         if cycle is None:
             return outcome
         outcome.cycle_id = cycle.pk
-        return _recompute_and_alert(outcome, cycle, now=now, subjects=None)
+        return _recompute_and_alert(outcome, cycle, now=now, subjects=None, resum_activity=True)
 
 
 def _recompute_and_alert(
-    outcome: ScoringOutcome, cycle: Cycle, *, now: datetime, subjects: frozenset[Subject] | None
+    outcome: ScoringOutcome,
+    cycle: Cycle,
+    *,
+    now: datetime,
+    subjects: frozenset[Subject] | None,
+    resum_activity: bool,
 ) -> ScoringOutcome:
     from alignment import alerts
     from alignment.services import recompute
 
     organization = Organization.objects.get(pk=outcome.organization_id)
-    result = recompute(organization, as_of=now, subjects=subjects, cycle=cycle)
+    result = recompute(organization, as_of=now, subjects=subjects, cycle=cycle, resum_activity=resum_activity)
     outcome.result = result
     outcome.reported = result.reported
     if subjects is None:

@@ -475,6 +475,17 @@ class ExecutionSignal(TenantModel):
                 condition=models.Q(awaits_context=True),
                 name="signal_awaiting_context",
             ),
+            # The drift engine sums a week's signals by actor from this index alone, without reading the
+            # table (``alignment.activity_weeks``).
+            models.Index(
+                fields=["organization", "occurred_at"], include=["actor", "weight"], name="signal_time"
+            ),
+            # The drift engine rebuilds which issue blocked which from these few among millions.
+            models.Index(
+                fields=["organization", "occurred_at"],
+                condition=models.Q(kind="link"),
+                name="signal_issue_links",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -540,3 +551,24 @@ class SignalKeyResult(TenantModel):
 
     def __str__(self) -> str:
         return f"signal {self.signal_id} → key result {self.key_result_id}"
+
+
+class ChangedActivityDay(TenantModel):
+    """A day (in UTC) whose signals or key-result links changed since the drift engine last summed them.
+
+    The engine keeps each ended week's sums between recomputes (``alignment.activity_weeks``) and sums
+    again only the weeks holding such a day. Every write to signals or their links records its days here
+    (``signals_ingest.activity_changes``) in its own transaction, so the record and the change commit
+    together.
+    """
+
+    organization = _organization_checked_by_the_pipeline()
+    day = models.DateField()
+
+    class Meta:
+        # Not unique: two writers recording the same new day would then wait for each other (and could
+        # deadlock, each holding what the other writes next). A day recorded twice is summed once.
+        indexes = [models.Index(fields=["organization", "day"], name="changed_activity_day")]
+
+    def __str__(self) -> str:
+        return f"activity of {self.day.isoformat()} changed"

@@ -36,7 +36,7 @@ from django.utils import timezone
 from alignment import triggers as drift_triggers
 from okrsignal.models import Membership, Organization
 from okrsignal.tenancy import require_organization_id, require_same_organization
-from signals_ingest import bulk, normalisers
+from signals_ingest import activity_changes, bulk, normalisers
 from signals_ingest.mapping import Context, RuleSet, work_item_context
 from signals_ingest.models import (
     ExecutionSignal,
@@ -564,6 +564,7 @@ def match_identities_by_email(identities: Sequence[ExternalIdentity]) -> int:
 
 def relink_actor_membership(*, identity_id: int, membership_id: int | None) -> None:
     """Give the key-result links of an identity's signals the person now behind the identity."""
+    activity_changes.record_days_of(ExecutionSignal.objects.filter(actor_id=identity_id))
     SignalKeyResult.objects.filter(
         signal_id__in=ExecutionSignal.objects.filter(actor_id=identity_id).values("id")
     ).update(actor_membership_id=membership_id)
@@ -1043,6 +1044,7 @@ def _write_signals(
         links,
         conflict=["organization", "signal", "key_result"],
     )
+    activity_changes.record_days(wanted[key].occurred_at for key in inserted)
     drift_triggers.key_results_changed({link[1] for link in links})
     earlier = [key for key in ordered if key not in inserted]
     if earlier:
@@ -1088,6 +1090,7 @@ def _refresh_stored_signals(
             row.match_context = signal.match_context
             row.awaits_context = signal.awaits_context
             refreshed.append(row)
+    activity_changes.record_days(row.occurred_at for row in refreshed)
     bulk.update_by_id(
         ExecutionSignal,
         ["work_item_id", "attributes", "match_context", "awaits_context"],
@@ -1121,6 +1124,7 @@ def link_signals(signals: Sequence[LinkableSignal], rule_sets: Mapping[str, Rule
     fresh: list[tuple[Any, ...]] = []
     stale: list[int] = []
     relinked: set[int] = set()
+    changed_at: list[datetime] = []
     for signal in signals:
         rule_set = rule_sets.get(signal.provider)
         contexts: list[Context] = signal.match_context if isinstance(signal.match_context, list) else []
@@ -1133,6 +1137,9 @@ def link_signals(signals: Sequence[LinkableSignal], rule_sets: Mapping[str, Rule
             (signal.pk, key_result_id, signal.occurred_at, signal.weight, actor_membership_id)
             for key_result_id in wanted - set(have)
         ]
+        if set(have) != wanted:
+            changed_at.append(signal.occurred_at)
+    activity_changes.record_days(changed_at)
     drift_triggers.key_results_changed(relinked)
     if stale:
         SignalKeyResult.objects.filter(pk__in=stale).delete()
@@ -1175,6 +1182,7 @@ def _fill_awaited_contexts(work_items: Mapping[tuple[str, str], _WorkItemRow]) -
             else:
                 contexts.append(context)
         signal.match_context, signal.awaits_context = contexts, awaiting
+    activity_changes.record_days(signal.occurred_at for signal in waiting)
     ExecutionSignal.objects.bulk_update(waiting, ["match_context", "awaits_context"])
     link_signals(waiting, _rule_sets(["hubspot"]))
 

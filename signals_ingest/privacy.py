@@ -25,6 +25,7 @@ from django.db import transaction
 
 from okrsignal.models import Membership
 from okrsignal.tenancy import require_same_organization
+from signals_ingest import activity_changes
 from signals_ingest.models import ExecutionSignal, ExternalIdentity, RawEvent, SignalKeyResult, WorkItem
 from signals_ingest.normalisers import redact_payload_text
 
@@ -162,6 +163,7 @@ def person_erase(*, membership: Membership) -> ErasureSummary:
     signals = ExecutionSignal.objects.filter(actor_id__in=identity_ids)
     raw_event_ids = set(signals.exclude(raw_event=None).values_list("raw_event_id", flat=True))
     texts_erased = signals.exclude(text="").count()
+    activity_changes.record_days_of(signals)  # their actor goes, and with it the person they counted for
     signals_anonymised = signals.update(text="", text_expires_at=None, actor=None)
     SignalKeyResult.objects.filter(actor_membership=membership).update(actor_membership=None)
     WorkItem.objects.filter(assignee_id__in=identity_ids).update(assignee=None)

@@ -8,6 +8,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
+from alignment.activity_weeks import WeekSums
 from alignment.models import ContributionCredit, DriftScore, EffortWeek, Finding, FindingEvent
 from okrsignal.models import NotificationChannel, NotificationKind
 from okrsignal.notifications import notification_delivery_record, notification_record
@@ -57,6 +58,8 @@ def make_drift_data(world: Any, goals: dict[str, Any]) -> dict[str, Any]:
     effort = EffortWeek.objects.create(
         cycle=cycle, person=world.report, week=3, linked_weight=2.0, total_weight=5.0
     )
+    activity_week = WeekSums().kept(cycle.start, now)
+    activity_week.save()
     notification = notification_record(
         recipient=world.admin,
         kind=NotificationKind.DRIFT_ALERT,
@@ -77,6 +80,7 @@ def make_drift_data(world: Any, goals: dict[str, Any]) -> dict[str, Any]:
         "contribution": credit,
         "score": score,
         "effort": effort,
+        "activity_week": activity_week,
         "notification": notification,
         "delivery": delivery,
     }

@@ -16,6 +16,17 @@ from alignment.engine.inputs import KeyResultWeek, PersonWeek, ThemeWeek
 
 FloatArray = npt.NDArray[np.float64]
 
+# ``KeyResultWeek`` as a numpy record.
+_KEY_RESULT_ROW = np.dtype(
+    [
+        ("key_result_id", np.int64),
+        ("person_id", np.int64),
+        ("week", np.int64),
+        ("weight", np.float64),
+        ("signals", np.float64),
+    ]
+)
+
 
 @dataclass(frozen=True, slots=True)
 class GroupSeries:
@@ -47,25 +58,10 @@ class ActivityIndex:
         self.by_person_theme: dict[int, dict[str, tuple[FloatArray, FloatArray]]] = {}
         if weeks <= 0:
             return
-        # Sums are gathered in plain lists (writing numpy scalars one by one is slow) and turned into
-        # arrays once.
-        by_key_result: dict[int, dict[int, tuple[list[float], list[float]]]] = {}
-        for key_result_id, person_id, week, weight, count in key_result_weeks:
-            if not 1 <= week <= weeks:
-                continue
-            people = by_key_result.get(key_result_id)
-            if people is None:
-                people = by_key_result[key_result_id] = {}
-            lists = people.get(person_id)
-            if lists is None:
-                lists = people[person_id] = ([0.0] * weeks, [0.0] * weeks)
-            lists[0][week - 1] += weight
-            lists[1][week - 1] += count
-        for key_result_id, people in by_key_result.items():
-            arrays_by_person = self.by_key_result[key_result_id] = {}
-            for person_id, (weights, counts) in people.items():
-                arrays_by_person[person_id] = (np.array(weights), np.array(counts))
-                self.key_results_of_person.setdefault(person_id, set()).add(key_result_id)
+        # The key results' rows are the most numerous (one per key result, person and week: hundreds of
+        # thousands in a large cycle), so they are grouped by numpy; the rest are gathered in plain lists
+        # (writing numpy scalars one by one is slow) and turned into arrays once.
+        self._index_key_result_weeks(key_result_weeks)
         person_lists: dict[int, tuple[list[float], list[float]]] = {}
         for person_id, week, weight, count in person_weeks:
             if not 1 <= week <= weeks:
@@ -93,6 +89,36 @@ class ActivityIndex:
                 theme_id: (np.array(weights), np.array(counts))
                 for theme_id, (weights, counts) in themes.items()
             }
+
+    def _index_key_result_weeks(self, rows: Iterable[KeyResultWeek]) -> None:
+        """``by_key_result`` and ``key_results_of_person`` from ``rows``: each (key result, person)'s
+        weights and counts are one row of two matrices (week ``w`` in column ``w - 1``)."""
+        table = np.fromiter(rows, dtype=_KEY_RESULT_ROW)
+        table = table[(table["week"] >= 1) & (table["week"] <= self.weeks)]
+        if not len(table):
+            return
+        table = table[np.lexsort((table["person_id"], table["key_result_id"]))]
+        starts = np.ones(len(table), dtype=bool)
+        starts[1:] = (table["key_result_id"][1:] != table["key_result_id"][:-1]) | (
+            table["person_id"][1:] != table["person_id"][:-1]
+        )
+        pair = np.cumsum(starts) - 1
+        cells = pair * self.weeks + (table["week"] - 1)
+        size = int(pair[-1] + 1) * self.weeks
+        weights = np.bincount(cells, weights=table["weight"], minlength=size).reshape(-1, self.weeks)
+        counts = np.bincount(cells, weights=table["signals"], minlength=size).reshape(-1, self.weeks)
+        firsts = table[starts]
+        for index, (key_result_id, person_id) in enumerate(
+            zip(firsts["key_result_id"].tolist(), firsts["person_id"].tolist(), strict=True)
+        ):
+            people = self.by_key_result.get(key_result_id)
+            if people is None:
+                people = self.by_key_result[key_result_id] = {}
+            people[person_id] = (weights[index], counts[index])
+            key_results = self.key_results_of_person.get(person_id)
+            if key_results is None:
+                key_results = self.key_results_of_person[person_id] = set()
+            key_results.add(key_result_id)
 
     def by_key_result_people(self, key_result_ids: Iterable[int]) -> set[int]:
         """Everyone with activity on any of the key results."""
