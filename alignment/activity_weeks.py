@@ -109,7 +109,7 @@ def weeks_summed(cycle: Cycle, weeks: int, *, as_of: datetime, resum: bool = Fal
     with transaction.atomic():
         _lock_summing()
         _drop_changed_weeks()
-        created = sorted(KeyResult.objects.values_list("created_at", flat=True))
+        created = sorted(KeyResult.objects.order_by().values_list("created_at", flat=True))
         kept = (
             {}
             if resum
@@ -214,12 +214,14 @@ def _sum_weeks(cycle: Cycle, first: int, last: int, *, as_of: datetime) -> dict[
         totals[week_number][actor_id] = [weight, count]
 
     # Linked means counted toward a key result that existed at the moment: work that a goal added later
-    # took over was still unlinked work before it. (The goals are named by id, not joined: right after a
-    # bulk load the planner's statistics are stale and a join here made it scan every link once per signal.
-    # The links carry their signal's moment: the window on them too keeps the database from reading every
-    # link of the organisation to find the few of these weeks.)
-    existing = list(KeyResult.objects.filter(created_at__lt=as_of).values_list("id", flat=True))
-    counted = SignalKeyResult.objects.filter(window, signal_id=OuterRef("pk"), key_result_id__in=existing)
+    # took over was still unlinked work before it. (The goals added later are named by id, not joined: right
+    # after a bulk load the planner's statistics are stale and a join here made it scan every link once per
+    # signal. The links carry their signal's moment: the window on them too keeps the database from reading
+    # every link of the organisation to find the few of these weeks.)
+    later = list(KeyResult.objects.filter(created_at__gte=as_of).order_by().values_list("id", flat=True))
+    counted = SignalKeyResult.objects.filter(window, signal_id=OuterRef("pk")).exclude(
+        key_result_id__in=later
+    )
     unlinked: dict[int, dict[tuple[int, str], list[float]]] = defaultdict(
         lambda: defaultdict(lambda: [0.0, 0])
     )

@@ -29,7 +29,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -44,7 +43,7 @@ from alignment.engine import (
     GoalChange,
     KeyResultField,
     KeyResultInput,
-    KeyResultWeek,
+    KeyResultWeeks,
     KPIInput,
     KPIReading,
     ObjectiveField,
@@ -138,7 +137,7 @@ def cycle_of(cycle: Cycle) -> EngineCycle:
 
 @dataclass(frozen=True)
 class _Activity:
-    key_result_weeks: tuple[KeyResultWeek, ...]
+    key_result_weeks: KeyResultWeeks
     person_weeks: tuple[PersonWeek, ...]
     theme_weeks: tuple[ThemeWeek, ...]
     themes: tuple[Theme, ...]
@@ -203,7 +202,9 @@ class _Reader:
 
     def objectives(self) -> tuple[ObjectiveInput, ...]:
         ids = list(
-            Objective.objects.filter(cycle=self.cycle, created_at__lt=self.as_of).values_list("id", flat=True)
+            Objective.objects.filter(cycle=self.cycle, created_at__lt=self.as_of)
+            .order_by()
+            .values_list("id", flat=True)
         )
         rows = (
             Objective.history.filter(id__in=ids, history_date__lt=self.as_of)
@@ -260,9 +261,9 @@ class _Reader:
         # Each key result's creation is read here rather than with every history row: a large cycle has
         # tens of thousands of those, and turning each moment into a datetime is not free.
         created = dict(
-            KeyResult.objects.filter(objective_id__in=objective_ids, created_at__lt=self.as_of).values_list(
-                "id", "created_at"
-            )
+            KeyResult.objects.filter(objective_id__in=objective_ids, created_at__lt=self.as_of)
+            .order_by()
+            .values_list("id", "created_at")
         )
         ids = list(created)
         rows = (
@@ -431,26 +432,20 @@ class _Reader:
         """The sums of the weeks fully ended at the moment (the engine reads no other) as the engine reads
         them: each identity's given to the person behind it now, the key results' to those of the cycle."""
         person_of_identity = dict(
-            ExternalIdentity.objects.filter(membership__isnull=False).values_list("id", "membership_id")
+            ExternalIdentity.objects.filter(membership__isnull=False)
+            .order_by()
+            .values_list("id", "membership_id")
         )
         themes = _ThemeNamer()
         wanted = np.fromiter(key_result_ids, dtype=np.int64, count=len(key_result_ids))
-        key_result_weeks: list[KeyResultWeek] = []
+        key_result_rows = [np.zeros(0, dtype=activity_weeks.KEY_RESULT_SUMS)]
+        key_result_week_numbers = [np.zeros(0, dtype=np.int64)]
         person_weeks: list[PersonWeek] = []
         theme_weeks: list[ThemeWeek] = []
         for week, sums in sorted(summed.items()):
             rows = sums.key_results[np.isin(sums.key_results["key_result"], wanted)]
-            key_result_weeks += map(
-                KeyResultWeek._make,
-                zip(
-                    rows["key_result"].tolist(),
-                    rows["person"].tolist(),
-                    repeat(week),
-                    [round(weight, 6) for weight in rows["weight"].tolist()],
-                    rows["signals"].tolist(),
-                    strict=False,
-                ),
-            )
+            key_result_rows.append(rows)
+            key_result_week_numbers.append(np.full(len(rows), week, dtype=np.int64))
             totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
             for actor_id, weight, count in zip(
                 sums.actors["actor"].tolist(),
@@ -486,8 +481,15 @@ class _Reader:
             ]
             for theme_id, *theme in sums.themes:
                 themes.add(theme_id, theme)
+        key_results = np.concatenate(key_result_rows)
         return _Activity(
-            key_result_weeks=tuple(key_result_weeks),
+            key_result_weeks=KeyResultWeeks(
+                key_result_id=key_results["key_result"],
+                person_id=key_results["person"],
+                week=np.concatenate(key_result_week_numbers),
+                weight=np.round(key_results["weight"], 6),
+                signals=key_results["signals"],
+            ),
             person_weeks=tuple(person_weeks),
             theme_weeks=tuple(theme_weeks),
             themes=themes.themes(),
@@ -515,9 +517,9 @@ class _Reader:
             return ()
         items = {
             pk: (key, title)
-            for pk, key, title in WorkItem.objects.filter(id__in=blocked_ids).values_list(
-                "id", "key", "title"
-            )
+            for pk, key, title in WorkItem.objects.filter(id__in=blocked_ids)
+            .order_by()
+            .values_list("id", "key", "title")
         }
         blockers = _Blockers(
             {interval.blocker_key for interval in intervals},
@@ -724,7 +726,9 @@ class _ThemeNamer:
     def themes(self) -> tuple[Theme, ...]:
         epics = [key for source, kind, key in self._themes.values() if kind == "epic"]
         epic_titles = dict(
-            WorkItem.objects.filter(provider=Provider.JIRA, key__in=epics).values_list("key", "title")
+            WorkItem.objects.filter(provider=Provider.JIRA, key__in=epics)
+            .order_by()
+            .values_list("key", "title")
         )
         # An epic never taken in itself is named by the title its issues' parent field gave.
         unnamed = [key for key in epics if not epic_titles.get(key)]
@@ -760,9 +764,9 @@ class _Blockers:
 
     def __init__(self, keys: set[str], *, as_of: datetime, team_of_person: Mapping[int, int | None]) -> None:
         rows = list(
-            WorkItem.objects.filter(provider=Provider.JIRA, key__in=keys).values_list(
-                "id", "key", "title", "assignee__external_id"
-            )
+            WorkItem.objects.filter(provider=Provider.JIRA, key__in=keys)
+            .order_by()
+            .values_list("id", "key", "title", "assignee__external_id")
         )
         self._titles = {key: title for _pk, key, title, _assignee in rows}
         ids = {pk: key for pk, key, _title, _assignee in rows}
@@ -771,6 +775,7 @@ class _Blockers:
         done_names |= {
             str(name).casefold()
             for name in WorkItem.objects.filter(provider=Provider.JIRA, attributes__status_category="done")
+            .order_by()
             .values_list("status", flat=True)
             .distinct()
             if name
@@ -794,9 +799,9 @@ class _Blockers:
                     (occurred_at, attributes.get("from"), attributes.get("to"))
                 )
         membership_of_account = dict(
-            ExternalIdentity.objects.filter(provider=Provider.JIRA, membership__isnull=False).values_list(
-                "external_id", "membership_id"
-            )
+            ExternalIdentity.objects.filter(provider=Provider.JIRA, membership__isnull=False)
+            .order_by()
+            .values_list("external_id", "membership_id")
         )
         self._teams: dict[str, int | None] = {}
         for key in keys:

@@ -210,7 +210,7 @@ def _store_findings(
     as_of = evaluation.as_of
     now = timezone.now()
     existing: dict[Identity, Finding] = {}
-    for row in Finding.objects.filter(cycle=cycle):
+    for row in Finding.objects.filter(cycle=cycle).order_by():
         subject = _subject_of(row)
         existing[(row.kind, subject.kind.value, subject.id)] = row
     created: list[Finding] = []
@@ -307,7 +307,7 @@ def _store_credits(
     cycle: Cycle, evaluation: Evaluation, subjects: frozenset[Subject] | None, result: RecomputeResult
 ) -> None:
     as_of = evaluation.as_of
-    existing = ContributionCredit.objects.filter(cycle=cycle)
+    existing = ContributionCredit.objects.filter(cycle=cycle).order_by()
     if subjects is not None:
         key_result_ids = {subject.id for subject in subjects if subject.kind == SubjectKind.KEY_RESULT}
         objective_ids = {subject.id for subject in subjects if subject.kind == SubjectKind.OBJECTIVE}
@@ -380,7 +380,10 @@ def _store_credits(
 def _store_scores(cycle: Cycle, evaluation: Evaluation, result: RecomputeResult) -> None:
     if evaluation.week < 1:
         return
-    stored = {_subject_of(row): row for row in DriftScore.objects.filter(cycle=cycle, week=evaluation.week)}
+    stored = {
+        _subject_of(row): row
+        for row in DriftScore.objects.filter(cycle=cycle, week=evaluation.week).order_by()
+    }
     created: list[tuple[Any, ...]] = []
     changed = []
     computed_again = []
@@ -423,9 +426,9 @@ def _store_effort(cycle: Cycle, evaluation: Evaluation) -> None:
     # Tens of thousands of rows in a large cycle: read and written as plain values, not model instances.
     stored = {
         (person_id, week): (pk, linked_weight, total_weight)
-        for pk, person_id, week, linked_weight, total_weight in EffortWeek.objects.filter(
-            cycle=cycle
-        ).values_list("id", "person_id", "week", "linked_weight", "total_weight")
+        for pk, person_id, week, linked_weight, total_weight in EffortWeek.objects.filter(cycle=cycle)
+        .order_by()  # (the model's order joins the cycle, the person and their user)
+        .values_list("id", "person_id", "week", "linked_weight", "total_weight")
     }
     created: list[tuple[int, int, int, float, float]] = []
     changed: list[tuple[int, float, float]] = []

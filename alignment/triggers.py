@@ -334,7 +334,8 @@ def subjects_to_score(cycle: Cycle, marks: Iterable[str]) -> frozenset[Subject]:
         objective_ids |= set(
             KPIObjectiveTag.objects.filter(kpi_id__in=parsed[KPI_MARK]).values_list("objective_id", flat=True)
         )
-    in_cycle = KeyResult.objects.filter(objective__cycle=cycle)
+    # (Unordered: the models' order joins the objective and its cycle to sort rows nobody reads in order.)
+    in_cycle = KeyResult.objects.filter(objective__cycle=cycle).order_by()
     touched_key_results = list(
         in_cycle.filter(pk__in=key_result_ids).values_list("id", "objective_id", "parent_key_result_id")
     )
@@ -345,20 +346,24 @@ def subjects_to_score(cycle: Cycle, marks: Iterable[str]) -> frozenset[Subject]:
     )
     wanted_objectives = {objective for _pk, objective, _parent in touched_key_results}
     touched_objectives = list(
-        Objective.objects.filter(cycle=cycle, pk__in=objective_ids).values_list("id", "parent_id")
+        Objective.objects.filter(cycle=cycle, pk__in=objective_ids).order_by().values_list("id", "parent_id")
     )
     wanted_objectives |= {pk for pk, _parent in touched_objectives}
     wanted_objectives |= {parent for _pk, parent in touched_objectives if parent is not None}
     if touched_objectives:
         touched_ids = [pk for pk, _parent in touched_objectives]
         wanted_objectives |= set(
-            Objective.objects.filter(cycle=cycle, parent_id__in=touched_ids).values_list("id", flat=True)
+            Objective.objects.filter(cycle=cycle, parent_id__in=touched_ids)
+            .order_by()
+            .values_list("id", flat=True)
         )
         wanted_key_results |= set(in_cycle.filter(objective_id__in=touched_ids).values_list("id", flat=True))
     # Goals of the cycle only: a parent named in another cycle is not judged here.
     wanted_key_results = set(in_cycle.filter(pk__in=wanted_key_results).values_list("id", flat=True))
     wanted_objectives = set(
-        Objective.objects.filter(cycle=cycle, pk__in=wanted_objectives).values_list("id", flat=True)
+        Objective.objects.filter(cycle=cycle, pk__in=wanted_objectives)
+        .order_by()
+        .values_list("id", flat=True)
     )
     return frozenset(
         [Subject(SubjectKind.KEY_RESULT, pk) for pk in wanted_key_results]

@@ -217,7 +217,12 @@ def test_a_cycle_without_goals_is_read_and_scored_with_nothing_to_find(db: None)
         data = drift_input(world.organization, cycle, as_of=after(3))
         result = recompute(world.organization, as_of=after(3), cycle=cycle)
 
-    assert (data.key_results, data.key_result_weeks, data.person_weeks, data.theme_weeks) == ((), (), (), ())
+    assert (data.key_results, tuple(data.key_result_weeks), data.person_weeks, data.theme_weeks) == (
+        (),
+        (),
+        (),
+        (),
+    )
     assert result.evaluation.findings == ()
     assert result.evaluation.scores == ()
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from alignment.engine.inputs import KeyResultWeek, PersonWeek, ThemeWeek
+from alignment.engine.inputs import KeyResultWeek, KeyResultWeeks, PersonWeek, ThemeWeek
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -43,13 +43,15 @@ class ActivityIndex:
         self,
         *,
         weeks: int,
-        key_result_weeks: Iterable[KeyResultWeek],
+        key_result_weeks: Iterable[KeyResultWeek] | KeyResultWeeks,
         person_weeks: Iterable[PersonWeek],
         theme_weeks: Iterable[ThemeWeek],
     ) -> None:
         self.weeks = weeks
         # key result -> person -> (weights, counts)
         self.by_key_result: dict[int, dict[int, tuple[FloatArray, FloatArray]]] = {}
+        # key result -> (weights, counts) of everyone on it
+        self.key_result_totals: dict[int, tuple[FloatArray, FloatArray]] = {}
         # person -> key results they have activity on
         self.key_results_of_person: dict[int, set[int]] = {}
         self.person_weight: dict[int, FloatArray] = {}
@@ -90,10 +92,15 @@ class ActivityIndex:
                 for theme_id, (weights, counts) in themes.items()
             }
 
-    def _index_key_result_weeks(self, rows: Iterable[KeyResultWeek]) -> None:
+    def _index_key_result_weeks(self, rows: Iterable[KeyResultWeek] | KeyResultWeeks) -> None:
         """``by_key_result`` and ``key_results_of_person`` from ``rows``: each (key result, person)'s
         weights and counts are one row of two matrices (week ``w`` in column ``w - 1``)."""
-        table = np.fromiter(rows, dtype=_KEY_RESULT_ROW)
+        if isinstance(rows, KeyResultWeeks):
+            table = np.empty(len(rows), dtype=_KEY_RESULT_ROW)
+            for name in _KEY_RESULT_ROW.names or ():
+                table[name] = getattr(rows, name)
+        else:
+            table = np.fromiter(rows, dtype=_KEY_RESULT_ROW)
         table = table[(table["week"] >= 1) & (table["week"] <= self.weeks)]
         if not len(table):
             return
@@ -108,6 +115,13 @@ class ActivityIndex:
         weights = np.bincount(cells, weights=table["weight"], minlength=size).reshape(-1, self.weeks)
         counts = np.bincount(cells, weights=table["signals"], minlength=size).reshape(-1, self.weeks)
         firsts = table[starts]
+        # Each key result's pairs are consecutive: their rows added up are the key result's totals.
+        pair_key_results = firsts["key_result_id"]
+        key_result_starts = np.flatnonzero(np.r_[True, pair_key_results[1:] != pair_key_results[:-1]])
+        key_result_weights = np.add.reduceat(weights, key_result_starts, axis=0)
+        key_result_counts = np.add.reduceat(counts, key_result_starts, axis=0)
+        for index, key_result_id in enumerate(pair_key_results[key_result_starts].tolist()):
+            self.key_result_totals[key_result_id] = (key_result_weights[index], key_result_counts[index])
         for index, (key_result_id, person_id) in enumerate(
             zip(firsts["key_result_id"].tolist(), firsts["person_id"].tolist(), strict=True)
         ):
@@ -141,9 +155,9 @@ class ActivityIndex:
             if not by_person:
                 continue
             if wanted is None:
-                for arrays in by_person.values():
-                    weight += arrays[0]
-                    count += arrays[1]
+                totals = self.key_result_totals[key_result_id]
+                weight += totals[0]
+                count += totals[1]
             else:
                 for person_id in wanted & by_person.keys():
                     arrays = by_person[person_id]

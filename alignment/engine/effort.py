@@ -570,7 +570,7 @@ def invisible_contributions(context: Context) -> list[InvisibleContribution]:
         by_person = context.activity.by_key_result.get(key_result_id)
         if not by_person:
             continue
-        total = float(sum(arrays[0].sum() for arrays in by_person.values()))
+        total = float(context.activity.key_result_totals[key_result_id][0].sum())
         if total <= 0:
             continue
         for person_id in sorted(by_person):

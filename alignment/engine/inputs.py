@@ -17,10 +17,14 @@ given in check-ins.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
 
 WEEK = timedelta(days=7)
 
@@ -263,6 +267,50 @@ class KeyResultWeek(NamedTuple):
     signals: int  # how many signals
 
 
+class KeyResultWeeks:
+    """Many ``KeyResultWeek`` rows held as columns (numpy arrays of one length), as a loader sums them:
+    a large cycle has hundreds of thousands, which the activity index groups column-wise without making
+    each a tuple. Iterating gives the rows."""
+
+    __slots__ = ("key_result_id", "person_id", "signals", "week", "weight")
+
+    def __init__(
+        self,
+        *,
+        key_result_id: npt.NDArray[np.int64],
+        person_id: npt.NDArray[np.int64],
+        week: npt.NDArray[np.int64],
+        weight: npt.NDArray[np.float64],
+        signals: npt.NDArray[np.int64],
+    ) -> None:
+        if not len(key_result_id) == len(person_id) == len(week) == len(weight) == len(signals):
+            raise ValueError("Every column needs one value per row.")
+        self.key_result_id = key_result_id
+        self.person_id = person_id
+        self.week = week
+        self.weight = weight
+        self.signals = signals
+
+    def __len__(self) -> int:
+        return len(self.key_result_id)
+
+    def __iter__(self) -> Iterator[KeyResultWeek]:
+        columns = (self.key_result_id, self.person_id, self.week, self.weight, self.signals)
+        return map(KeyResultWeek._make, zip(*(column.tolist() for column in columns), strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to the same rows in the same order, held as columns or as a tuple."""
+        if not isinstance(other, KeyResultWeeks | tuple):
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"KeyResultWeeks({list(self)!r})"
+
+
 class PersonWeek(NamedTuple):
     """Everything one person did in one week, linked or not, each signal counted once."""
 
@@ -295,6 +343,6 @@ class DriftInput:
     checkins: tuple[CheckInStatus, ...] = ()
     dependencies: tuple[DependencyLink, ...] = ()
     themes: tuple[Theme, ...] = ()
-    key_result_weeks: tuple[KeyResultWeek, ...] = ()
+    key_result_weeks: tuple[KeyResultWeek, ...] | KeyResultWeeks = ()
     person_weeks: tuple[PersonWeek, ...] = ()
     theme_weeks: tuple[ThemeWeek, ...] = ()
