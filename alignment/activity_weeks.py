@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -101,10 +101,22 @@ class WeekSums:
         )
 
 
-def weeks_summed(cycle: Cycle, weeks: int, *, as_of: datetime, resum: bool = False) -> dict[int, WeekSums]:
-    """Weeks 1 to ``weeks`` of ``cycle`` (in context), summed as of ``as_of``: by week number."""
+def weeks_summed(
+    cycle: Cycle,
+    weeks: int,
+    *,
+    as_of: datetime,
+    resum: bool = False,
+    on_kept: Callable[[dict[int, WeekSums]], None] | None = None,
+) -> dict[int, WeekSums]:
+    """Weeks 1 to ``weeks`` of ``cycle`` (in context), summed as of ``as_of``: by week number.
+
+    ``on_kept`` is handed the weeks read back as kept before the others are summed, so that a caller on
+    another thread can start on them meanwhile."""
     starts = {week: cycle.start + timedelta(days=7 * (week - 1)) for week in range(1, weeks + 1)}
     if not starts:
+        if on_kept is not None:
+            on_kept({})
         return {}
     with transaction.atomic():
         _lock_summing()
@@ -125,6 +137,8 @@ def weeks_summed(cycle: Cycle, weeks: int, *, as_of: datetime, resum: bool = Fal
                 summed[week] = WeekSums.of(row)
             else:
                 missing.append(week)
+        if on_kept is not None:
+            on_kept(dict(summed))
         if missing:
             fresh = _sum_weeks(cycle, min(missing), max(missing), as_of=as_of)
             for week in missing:

@@ -29,10 +29,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from django.core.cache import cache
 from django.db import connection
+from django.db.models import Count, Max
 
 from alignment import activity_weeks
 from alignment.engine import (
@@ -70,7 +72,7 @@ from goals.models import KPIReading as KPIReadingRow
 from goals.services import ALIGNMENT_CONFIRMED_REASON
 from okrsignal.models import Membership, Organization
 from okrsignal.models import Team as TeamRow
-from okrsignal.tenancy import tenant_context
+from okrsignal.tenancy import tenant_cache_key, tenant_context
 from signals_ingest.models import (
     ExecutionSignal,
     ExternalIdentity,
@@ -135,6 +137,51 @@ def cycle_of(cycle: Cycle) -> EngineCycle:
     return EngineCycle(start=cycle.start, end=cycle.end)
 
 
+# How long the goals' history as read is kept for the next read (it is dropped sooner as soon as it changes).
+GOALS_KEPT_SECONDS = 6 * 60 * 60
+
+
+class _Goals(NamedTuple):
+    objectives: tuple[ObjectiveInput, ...]
+    key_results: tuple[KeyResultInput, ...]
+    checkins: tuple[CheckInStatus, ...]
+
+
+@dataclass(frozen=True)
+class _KeptGoals:
+    fingerprint: tuple[Any, ...]
+    as_of: datetime
+    goals: _Goals
+
+
+def _history_fingerprint() -> tuple[Any, ...]:
+    """What changes whenever anything ``_Reader.goals`` reads from does (in context): each history table's
+    row count and last id, the people (whose users history rows name), and the latest moment of any history
+    row or goal's creation. History rows are only ever added; goals are changed only through the services
+    that add them."""
+    parts: list[Any] = []
+    latest: list[datetime] = []
+    for history in (
+        Objective.history,
+        KeyResult.history,
+        KeyResultContributor.history,
+        CheckInKeyResultUpdate.history,
+    ):
+        figures = history.order_by().aggregate(
+            rows=Count("history_id"), last=Max("history_id"), at=Max("history_date")
+        )
+        parts += [figures["rows"], figures["last"]]
+        if figures["at"] is not None:
+            latest.append(figures["at"])
+    for goals in (Objective.objects, KeyResult.objects):
+        created = goals.order_by().aggregate(at=Max("created_at"))["at"]
+        if created is not None:
+            latest.append(created)
+    people = Membership.objects.order_by().aggregate(rows=Count("id"), last=Max("id"))
+    parts += [people["rows"], people["last"], max(latest, default=None)]
+    return tuple(parts)
+
+
 @dataclass(frozen=True)
 class _Activity:
     key_result_weeks: KeyResultWeeks
@@ -159,15 +206,15 @@ class _Reader:
                 Team(id=pk, name=name, parent_id=parent)
                 for pk, name, parent in TeamRow.objects.values_list("id", "name", "parent_id").order_by("id")
             )
-            objectives = self.objectives()
+            objectives, key_results, checkins = self.goals()
             objective_ids = {objective.id for objective in objectives}
-            key_results = self.key_results(objective_ids)
             key_result_ids = {key_result.id for key_result in key_results}
             kpis = self.kpis(objective_ids)
-            checkins = self.checkins(key_result_ids)
             dependencies = self.dependencies(key_result_ids)
-            summed = summing.result()
-        activity = self.activity(summed, key_result_ids)
+            weeks = _WeeksAsRead(key_result_ids)
+            weeks.add(summing.kept())  # while the weeks that changed are summed again
+            weeks.add(summing.rest())
+        activity = weeks.activity()
         return DriftInput(
             cycle=self.engine_cycle,
             people=people,
@@ -199,6 +246,24 @@ class _Reader:
         return self.person_of_user.get(user_id) if user_id is not None else None
 
     # -- goals ------------------------------------------------------------------------------------
+
+    def goals(self) -> _Goals:
+        """The objectives, key results and check-in statuses: as last read for the cycle while nothing they
+        are read from has changed since, else read now (and kept, if nothing was dated at or after the
+        moment). A large cycle's history takes most of a second to read, and changes far less often than
+        new signals ask for a recompute."""
+        fingerprint = _history_fingerprint()
+        key = tenant_cache_key("drift-goals", self.cycle.pk)
+        kept = cache.get(key)
+        if isinstance(kept, _KeptGoals) and kept.fingerprint == fingerprint and kept.as_of <= self.as_of:
+            return kept.goals
+        objectives = self.objectives()
+        key_results = self.key_results({objective.id for objective in objectives})
+        goals = _Goals(objectives, key_results, self.checkins({key_result.id for key_result in key_results}))
+        latest = fingerprint[-1]
+        if latest is None or latest < self.as_of:
+            cache.set(key, _KeptGoals(fingerprint, self.as_of, goals), GOALS_KEPT_SECONDS)
+        return goals
 
     def objectives(self) -> tuple[ObjectiveInput, ...]:
         ids = list(
@@ -428,73 +493,6 @@ class _Reader:
     def week(self, day: date) -> int:
         return (day - self.cycle.start).days // 7 + 1
 
-    def activity(self, summed: Mapping[int, activity_weeks.WeekSums], key_result_ids: set[int]) -> _Activity:
-        """The sums of the weeks fully ended at the moment (the engine reads no other) as the engine reads
-        them: each identity's given to the person behind it now, the key results' to those of the cycle."""
-        person_of_identity = dict(
-            ExternalIdentity.objects.filter(membership__isnull=False)
-            .order_by()
-            .values_list("id", "membership_id")
-        )
-        themes = _ThemeNamer()
-        wanted = np.fromiter(key_result_ids, dtype=np.int64, count=len(key_result_ids))
-        key_result_rows = [np.zeros(0, dtype=activity_weeks.KEY_RESULT_SUMS)]
-        key_result_week_numbers = [np.zeros(0, dtype=np.int64)]
-        person_weeks: list[PersonWeek] = []
-        theme_weeks: list[ThemeWeek] = []
-        for week, sums in sorted(summed.items()):
-            rows = sums.key_results[np.isin(sums.key_results["key_result"], wanted)]
-            key_result_rows.append(rows)
-            key_result_week_numbers.append(np.full(len(rows), week, dtype=np.int64))
-            totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
-            for actor_id, weight, count in zip(
-                sums.actors["actor"].tolist(),
-                sums.actors["weight"].tolist(),
-                sums.actors["signals"].tolist(),
-                strict=True,
-            ):
-                person_id = person_of_identity.get(actor_id)
-                if person_id is not None:
-                    total = totals[person_id]
-                    total[0] += weight
-                    total[1] += count
-            person_weeks += [
-                PersonWeek(person_id, week, round(weight, 6), int(count))
-                for person_id, (weight, count) in sorted(totals.items())
-            ]
-            unlinked: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0])
-            for actor_id, theme, weight, count in zip(
-                sums.unlinked["actor"].tolist(),
-                sums.unlinked["theme"].tolist(),
-                sums.unlinked["weight"].tolist(),
-                sums.unlinked["signals"].tolist(),
-                strict=True,
-            ):
-                person_id = person_of_identity.get(actor_id)
-                if person_id is not None:
-                    total = unlinked[(person_id, sums.themes[theme][0])]
-                    total[0] += weight
-                    total[1] += count
-            theme_weeks += [
-                ThemeWeek(person_id, week, theme_id, round(weight, 6), int(count))
-                for (person_id, theme_id), (weight, count) in sorted(unlinked.items())
-            ]
-            for theme_id, *theme in sums.themes:
-                themes.add(theme_id, theme)
-        key_results = np.concatenate(key_result_rows)
-        return _Activity(
-            key_result_weeks=KeyResultWeeks(
-                key_result_id=key_results["key_result"],
-                person_id=key_results["person"],
-                week=np.concatenate(key_result_week_numbers),
-                weight=np.round(key_results["weight"], 6),
-                signals=key_results["signals"],
-            ),
-            person_weeks=tuple(person_weeks),
-            theme_weeks=tuple(theme_weeks),
-            themes=themes.themes(),
-        )
-
     # -- dependencies -----------------------------------------------------------------------------
 
     def dependencies(self, key_result_ids: set[int]) -> tuple[DependencyLink, ...]:
@@ -584,13 +582,96 @@ class _Reader:
         return intervals
 
 
+class _WeeksAsRead:
+    """The sums of the weeks fully ended at the moment (the engine reads no other) as the engine reads them:
+    each identity's given to the person behind it now, the key results' to those of the cycle. Weeks are
+    added as they come (the kept ones first), in any order."""
+
+    def __init__(self, key_result_ids: set[int]) -> None:
+        self.wanted = np.fromiter(key_result_ids, dtype=np.int64, count=len(key_result_ids))
+        self.person_of_identity = dict(
+            ExternalIdentity.objects.filter(membership__isnull=False)
+            .order_by()
+            .values_list("id", "membership_id")
+        )
+        self.themes = _ThemeNamer()
+        self.key_result_rows: dict[int, np.ndarray] = {}
+        self.person_weeks: dict[int, list[PersonWeek]] = {}
+        self.theme_weeks: dict[int, list[ThemeWeek]] = {}
+
+    def add(self, summed: Mapping[int, activity_weeks.WeekSums]) -> None:
+        for week, sums in summed.items():
+            self.key_result_rows[week] = sums.key_results[
+                np.isin(sums.key_results["key_result"], self.wanted)
+            ]
+            totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
+            for actor_id, weight, count in zip(
+                sums.actors["actor"].tolist(),
+                sums.actors["weight"].tolist(),
+                sums.actors["signals"].tolist(),
+                strict=True,
+            ):
+                person_id = self.person_of_identity.get(actor_id)
+                if person_id is not None:
+                    total = totals[person_id]
+                    total[0] += weight
+                    total[1] += count
+            self.person_weeks[week] = [
+                PersonWeek(person_id, week, round(weight, 6), int(count))
+                for person_id, (weight, count) in sorted(totals.items())
+            ]
+            unlinked: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0])
+            for actor_id, theme, weight, count in zip(
+                sums.unlinked["actor"].tolist(),
+                sums.unlinked["theme"].tolist(),
+                sums.unlinked["weight"].tolist(),
+                sums.unlinked["signals"].tolist(),
+                strict=True,
+            ):
+                person_id = self.person_of_identity.get(actor_id)
+                if person_id is not None:
+                    total = unlinked[(person_id, sums.themes[theme][0])]
+                    total[0] += weight
+                    total[1] += count
+            self.theme_weeks[week] = [
+                ThemeWeek(person_id, week, theme_id, round(weight, 6), int(count))
+                for (person_id, theme_id), (weight, count) in sorted(unlinked.items())
+            ]
+            for theme_id, *theme in sums.themes:
+                self.themes.add(theme_id, theme)
+
+    def activity(self) -> _Activity:
+        weeks = sorted(self.key_result_rows)
+        key_results = np.concatenate(
+            [np.zeros(0, dtype=activity_weeks.KEY_RESULT_SUMS)]
+            + [self.key_result_rows[week] for week in weeks]
+        )
+        week_numbers = np.concatenate(
+            [np.zeros(0, dtype=np.int64)]
+            + [np.full(len(self.key_result_rows[week]), week, dtype=np.int64) for week in weeks]
+        )
+        return _Activity(
+            key_result_weeks=KeyResultWeeks(
+                key_result_id=key_results["key_result"],
+                person_id=key_results["person"],
+                week=week_numbers,
+                weight=np.round(key_results["weight"], 6),
+                signals=key_results["signals"],
+            ),
+            person_weeks=tuple(row for week in weeks for row in self.person_weeks[week]),
+            theme_weeks=tuple(row for week in weeks for row in self.theme_weeks[week]),
+            themes=self.themes.themes(),
+        )
+
+
 class _Summing:
     """The weeks fully ended at the moment, summed (``alignment.activity_weeks``) while the goals are read.
 
     Summing waits mostly on the database and reading the goals mostly on Python, so on PostgreSQL they
     overlap: the sums come from a thread of their own, on a connection of its own, in the organisation's
-    context. That connection sees what this one does unless this one's transaction has written something
-    not committed yet (a caller's, or a test's): then the sums are taken here, when asked for.
+    context, the weeks kept first (``kept``) and then those summed again (``rest``). That connection sees
+    what this one does unless this one's transaction has written something not committed yet (a caller's,
+    or a test's): then the sums are taken here, when first asked for.
     """
 
     def __init__(self, cycle: Cycle, as_of: datetime, *, resum: bool) -> None:
@@ -599,25 +680,36 @@ class _Summing:
         self.as_of = as_of
         self.resum = resum
         self._pool: ThreadPoolExecutor | None = None
-        self._future: Future[dict[int, activity_weeks.WeekSums]] | None = None
+        self._kept: Future[dict[int, activity_weeks.WeekSums]] = Future()
+        self._all: Future[dict[int, activity_weeks.WeekSums]] | None = None
 
     def __enter__(self) -> _Summing:
         if connection.vendor == "postgresql" and not _transaction_has_written():
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="activity-sums")
-            self._future = self._pool.submit(self._sum_on_own_connection)
+            self._all = self._pool.submit(self._sum_on_own_connection)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 
-    def result(self) -> dict[int, activity_weeks.WeekSums]:
-        if self._future is not None:
-            return self._future.result()
-        return self._sum()
+    def kept(self) -> dict[int, activity_weeks.WeekSums]:
+        if self._all is None:
+            self._all = Future()
+            self._all.set_result(self._sum())
+        if not self._kept.done():
+            self._all.result()  # the summing failed before reaching them: raise why
+        return self._kept.result()
+
+    def rest(self) -> dict[int, activity_weeks.WeekSums]:
+        kept = self.kept()
+        summed = self._all.result() if self._all is not None else {}
+        return {week: sums for week, sums in summed.items() if week not in kept}
 
     def _sum(self) -> dict[int, activity_weeks.WeekSums]:
-        return activity_weeks.weeks_summed(self.cycle, self.weeks, as_of=self.as_of, resum=self.resum)
+        return activity_weeks.weeks_summed(
+            self.cycle, self.weeks, as_of=self.as_of, resum=self.resum, on_kept=self._kept.set_result
+        )
 
     def _sum_on_own_connection(self) -> dict[int, activity_weeks.WeekSums]:
         try:
