@@ -47,15 +47,14 @@ from django.db.models import (
 from django.db.models.fields.json import KT
 
 from alignment.models import ActivityWeek
+from alignment.themes import ThemeKey, theme_of
 from goals.models import Cycle, KeyResult
 from okrsignal.tenancy import require_organization_id
-from signals_ingest.models import ChangedActivityDay, ExecutionSignal, Provider, SignalKeyResult
+from signals_ingest.models import ChangedActivityDay, ExecutionSignal, SignalKeyResult
 
 # PostgreSQL advisory lock space of the summing lock (the organisation is the second key).
 SUMMING_LOCK = 0x0A57  # "activity sums"
 
-# A theme: (source, kind, key), e.g. ("jira", "epic", "SEC-12"); see ``theme_of``.
-ThemeKey = tuple[str, str, str]
 
 # The sums are kept as the bytes of these arrays (little-endian, whatever the machine): a large week has
 # tens of thousands of rows, which decoding as JSON took a good part of a recompute's time to read back.
@@ -291,24 +290,6 @@ def _array(rows: list[tuple[Any, ...]], dtype: np.dtype[Any]) -> np.ndarray:
     array = np.array(rows, dtype=dtype)
     array.sort(order=list(dtype.names or ()))
     return array
-
-
-def theme_of(
-    provider: str, *, epic: str | None, project: str | None, channel: str | None, pipeline: str | None
-) -> tuple[str, ThemeKey]:
-    """The theme unlinked work is told by, a person would recognise it by: the Jira epic, or else the
-    project; the Slack channel; the HubSpot pipeline. Its id, and its (source, kind, key)."""
-    if provider == Provider.JIRA:
-        if epic:
-            return f"jira:{epic}", ("jira", "epic", epic)
-        if project:
-            return f"jira:project:{project}", ("jira", "project", project)
-        return "jira:other", ("jira", "issues", "without a project")
-    if provider == Provider.SLACK and channel:
-        return f"slack:{channel}", ("slack", "channel", channel)
-    if provider == Provider.HUBSPOT and pipeline:
-        return f"hubspot:{pipeline}", ("hubspot", "pipeline", pipeline)
-    return f"{provider}:other", (provider, "activity", "outside any deal or channel")
 
 
 def _fetch(query: QuerySet[Any, Any]) -> Iterable[tuple[Any, ...]]:

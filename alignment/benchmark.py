@@ -1233,7 +1233,7 @@ def run_drift(options: Mapping[str, Any], progress: Callable[[str], None]) -> di
     from django.utils import timezone
 
     from alignment import triggers
-    from alignment.engine import evaluate
+    from alignment.engine.evaluate import evaluate
     from alignment.loader import drift_input
     from alignment.models import DriftScore, Finding
     from alignment.services import store_evaluation

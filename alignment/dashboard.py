@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from alignment import charts
-from alignment.loader import cycle_of
+from alignment.cycles import cycle_of
 from alignment.models import FINDING_KIND_CHOICES, DriftScore, EffortWeek, Finding, FindingEvent
 from goals import selectors as goal_selectors
 from goals.charts import percent

@@ -27,9 +27,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from alignment.cycles import cycle_of
 from alignment.engine.outputs import EvidenceKind
-from alignment.loader import _ThemeNamer, cycle_of
 from alignment.models import Finding
+from alignment.themes import ThemeNamer
 from goals.charts import number
 from goals.guardrails import kpi_status
 from goals.models import CheckInKeyResultUpdate, Cycle, KeyResult, KPIReading, Objective
@@ -258,7 +259,7 @@ class _Resolver:
         if not wanted:
             return found
         start, end = self.window(refs)
-        themes = _ThemeNamer()
+        themes = ThemeNamer()
         counted = SignalKeyResult.objects.filter(signal_id=OuterRef("pk"))
         for row in (
             ExecutionSignal.objects.filter(

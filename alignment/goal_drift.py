@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from alignment import charts
+from alignment.cycles import cycle_of
 from alignment.dashboard import (
     KEY_RESULT,
     KIND_LABELS,
@@ -34,11 +35,10 @@ from alignment.dashboard import (
     week_start_date,
 )
 from alignment.engine.inputs import Theme
-from alignment.engine.outputs import SEVERITY_HIGH, SEVERITY_MEDIUM
-from alignment.engine.scores import KEY_RESULT_POINTS, OBJECTIVE_POINTS
+from alignment.engine.outputs import KEY_RESULT_POINTS, OBJECTIVE_POINTS, SEVERITY_HIGH, SEVERITY_MEDIUM
 from alignment.evidence import EvidenceGroup, EvidenceLink, finding_evidence, short_date
-from alignment.loader import _ThemeNamer, cycle_of
 from alignment.models import DriftScore, Finding, FindingEvent
+from alignment.themes import ThemeNamer
 from goals import selectors as goal_selectors
 from goals.charts import percent
 from goals.guardrails import kpi_status
@@ -608,7 +608,7 @@ def _effort(goal: Goal, cycle: Cycle, key_result_ids: list[int], *, week: int) -
     last = min(max(week, 1), engine_cycle.week_count)
     people = _effort_people(goal, cycle, key_result_ids)
     weeks = [charts.EffortWeek(week=number) for number in range(1, last + 1)]
-    namer = _ThemeNamer()
+    namer = ThemeNamer()
     on_goal = Exists(
         SignalKeyResult.objects.filter(signal_id=OuterRef("pk"), key_result_id__in=key_result_ids)
     )

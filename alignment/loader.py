@@ -25,7 +25,7 @@ whole days inside one week.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -37,6 +37,7 @@ from django.db import connection
 from django.db.models import Count, Max
 
 from alignment import activity_weeks
+from alignment.cycles import cycle_of
 from alignment.engine import (
     AlignmentReview,
     CheckInStatus,
@@ -57,8 +58,8 @@ from alignment.engine import (
     ThemeWeek,
     ValueUpdate,
 )
-from alignment.engine import Cycle as EngineCycle
 from alignment.engine.inputs import GoalValue
+from alignment.themes import ThemeNamer
 from goals.models import (
     KPI,
     CheckInKeyResultUpdate,
@@ -76,7 +77,6 @@ from okrsignal.tenancy import tenant_cache_key, tenant_context
 from signals_ingest.models import (
     ExecutionSignal,
     ExternalIdentity,
-    Integration,
     Provider,
     SignalKeyResult,
     SignalKind,
@@ -131,10 +131,6 @@ def drift_input(
         if cycle.organization_id != organization.pk:
             raise ValueError("The cycle belongs to another organisation.")
         return _Reader(cycle, as_of, resum_activity=resum_activity).read()
-
-
-def cycle_of(cycle: Cycle) -> EngineCycle:
-    return EngineCycle(start=cycle.start, end=cycle.end)
 
 
 # How long the goals' history as read is kept for the next read (it is dropped sooner as soon as it changes).
@@ -594,7 +590,7 @@ class _WeeksAsRead:
             .order_by()
             .values_list("id", "membership_id")
         )
-        self.themes = _ThemeNamer()
+        self.themes = ThemeNamer()
         self.key_result_rows: dict[int, np.ndarray] = {}
         self.person_weeks: dict[int, list[PersonWeek]] = {}
         self.theme_weeks: dict[int, list[ThemeWeek]] = {}
@@ -788,66 +784,6 @@ def _parse_moment(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-class _ThemeNamer:
-    """Names unlinked work by what a person would recognise: the Jira epic (with its title) or else the
-    project, the Slack channel, the HubSpot pipeline."""
-
-    def __init__(self) -> None:
-        self._themes: dict[str, tuple[str, str, str]] = {}  # id -> (source, kind, key)
-
-    def theme_id(self, row: Mapping[str, Any]) -> str:
-        """The theme of a row of signals with ``provider``, ``epic``, ``project``, ``channel`` and
-        ``pipeline`` (from their first context), noted for ``themes``."""
-        theme_id, theme = activity_weeks.theme_of(
-            row["provider"],
-            epic=row["epic"],
-            project=row["project"],
-            channel=row["channel"],
-            pipeline=row["pipeline"],
-        )
-        self.add(theme_id, theme)
-        return theme_id
-
-    def add(self, theme_id: str, theme: Sequence[str]) -> None:
-        """Note a theme by its id and (source, kind, key)."""
-        source, kind, key = theme
-        self._themes.setdefault(theme_id, (source, kind, key))
-
-    def themes(self) -> tuple[Theme, ...]:
-        epics = [key for source, kind, key in self._themes.values() if kind == "epic"]
-        epic_titles = dict(
-            WorkItem.objects.filter(provider=Provider.JIRA, key__in=epics)
-            .order_by()
-            .values_list("key", "title")
-        )
-        # An epic never taken in itself is named by the title its issues' parent field gave.
-        unnamed = [key for key in epics if not epic_titles.get(key)]
-        if unnamed:
-            # The most recently updated issue's word for it, should the epic have been renamed.
-            for key, title in (
-                WorkItem.objects.filter(provider=Provider.JIRA, attributes__epic__in=unnamed)
-                .exclude(attributes__epic_title=None)
-                .order_by("-vendor_updated_at", "-id")
-                .values_list("attributes__epic", "attributes__epic_title")
-            ):
-                if title and not epic_titles.get(key):
-                    epic_titles[key] = str(title)
-        channel_names: dict[str, str] = {}
-        slack = Integration.objects.filter(provider=Provider.SLACK).values_list("settings", flat=True).first()
-        for channel in (slack or {}).get("channels") or []:
-            if isinstance(channel, Mapping) and channel.get("id") and channel.get("name"):
-                channel_names[str(channel["id"])] = str(channel["name"])
-        themes = []
-        for theme_id, (source, kind, key) in sorted(self._themes.items()):
-            if kind == "epic":
-                themes.append(Theme(theme_id, source, kind, key, epic_titles.get(key, "")))
-            elif kind == "channel":
-                themes.append(Theme(theme_id, source, kind, channel_names.get(key, key)))
-            else:
-                themes.append(Theme(theme_id, source, kind, key))
-        return tuple(themes)
 
 
 class _Blockers:

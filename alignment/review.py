@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from alignment import charts
+from alignment.cycles import cycle_of
 from alignment.dashboard import (
     KIND_LABELS,
     OPEN_STATES,
@@ -37,7 +38,6 @@ from alignment.dashboard import (
     week_start_date,
 )
 from alignment.goal_drift import ENGINE_EVENT_OFFSET, goal_of_key_result, goal_of_objective, severity_label
-from alignment.loader import cycle_of
 from alignment.models import ContributionCredit, DriftScore, Finding, FindingEvent
 from alignment.review_charts import effort_bars
 from goals import selectors as goal_selectors

@@ -19,10 +19,12 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from alignment.engine import Evaluation, EvidenceRef, Subject, SubjectKind, evaluate
+from alignment.cycles import cycle_of
+from alignment.engine import Evaluation, EvidenceRef, Subject, SubjectKind
 from alignment.engine import Finding as EngineFinding
+from alignment.engine.evaluate import evaluate
 from alignment.engine.thresholds import DEFAULT_THRESHOLDS, Thresholds
-from alignment.loader import cycle_of, drift_input
+from alignment.loader import drift_input
 from alignment.models import ContributionCredit, DriftScore, EffortWeek, Finding, FindingEvent
 from goals.models import Cycle, KeyResult
 from okrsignal.models import Membership, Organization

@@ -300,7 +300,7 @@ def live_cycle(now: datetime) -> Cycle | None:
     of, while it is not closed and for ``LIVE_AFTER_END`` after its last day."""
     # The engine's modules read the goal services' constants: imported here, not when the goal
     # services import this module.
-    from alignment.loader import cycle_of
+    from alignment.cycles import cycle_of
     from alignment.services import cycle_at
 
     cycle = cycle_at(now)

@@ -25,7 +25,7 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from alignment import scenarios
-from alignment.loader import cycle_of
+from alignment.cycles import cycle_of
 from alignment.loading import load_scenario
 from alignment.models import Finding
 from alignment.scenario import read_scenario

@@ -38,8 +38,8 @@ from alignment.engine import (
     ThemeWeek,
     Thresholds,
     ValueUpdate,
-    evaluate,
 )
+from alignment.engine.evaluate import evaluate
 from alignment.engine.inputs import GoalValue
 from alignment.engine.series import best_split, sustained_drop
 

@@ -1,10 +1,11 @@
 """The drift engine: pure functions from plain data (``inputs``) to findings, invisible contributions
 and drift scores (``outputs``), as of a moment given by the caller. No database, no clock.
 
-Every threshold lives in ``thresholds``; the change-point method in ``series``.
+Every threshold lives in ``thresholds``; the change-point method in ``series``. The evaluation itself is
+imported from ``alignment.engine.evaluate``, not from here: it needs numpy, which the processes that only read
+and store the engine's records (web and ingestion workers) need not load (about 14 MB each).
 """
 
-from alignment.engine.evaluate import evaluate
 from alignment.engine.inputs import (
     AlignmentReview,
     CheckInStatus,
@@ -80,5 +81,4 @@ __all__ = [
     "ThemeWeek",
     "Thresholds",
     "ValueUpdate",
-    "evaluate",
 ]

@@ -103,6 +103,24 @@ class InvisibleContribution:
     explanation: str
 
 
+# What each component of a drift score is worth at most, of the 0-100 (``alignment.engine.scores``).
+KEY_RESULT_POINTS = {
+    "effort": 35.0,  # the people responsible moved their effort elsewhere
+    "pace": 20.0,  # progress behind the calendar
+    "momentum": 15.0,  # nothing is moving it (stale)
+    "reporting": 10.0,  # check-ins contradict the work
+    "ownership": 10.0,  # nobody is answerable, or the owner is absent from it
+    "dependencies": 10.0,  # blocked by other teams
+}
+OBJECTIVE_POINTS = {
+    "effort": 25.0,
+    "pace": 20.0,
+    "key_results": 25.0,  # the mean drift of its key results
+    "cascade": 15.0,  # its link to its parent is unconfirmed
+    "kpi": 15.0,  # green KPIs hide that it is off track
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ScoreComponent:
     """One named part of a drift score: ``value`` in [0, 1], worth ``points`` of the 0-100 score."""

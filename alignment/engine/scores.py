@@ -12,23 +12,17 @@ from collections.abc import Iterable
 from alignment.engine.context import Context
 from alignment.engine.effort import EffortShift, present_weeks
 from alignment.engine.explain import percent
-from alignment.engine.outputs import Finding, FindingKind, GoalScore, ScoreComponent, Subject, SubjectKind
+from alignment.engine.outputs import (
+    KEY_RESULT_POINTS,
+    OBJECTIVE_POINTS,
+    Finding,
+    FindingKind,
+    GoalScore,
+    ScoreComponent,
+    Subject,
+    SubjectKind,
+)
 
-KEY_RESULT_POINTS = {
-    "effort": 35.0,  # the people responsible moved their effort elsewhere
-    "pace": 20.0,  # progress behind the calendar
-    "momentum": 15.0,  # nothing is moving it (stale)
-    "reporting": 10.0,  # check-ins contradict the work
-    "ownership": 10.0,  # nobody is answerable, or the owner is absent from it
-    "dependencies": 10.0,  # blocked by other teams
-}
-OBJECTIVE_POINTS = {
-    "effort": 25.0,
-    "pace": 20.0,
-    "key_results": 25.0,  # the mean drift of its key results
-    "cascade": 15.0,  # its link to its parent is unconfirmed
-    "kpi": 15.0,  # green KPIs hide that it is off track
-}
 # Pace counts from this gap onwards and is full at this gap plus PACE_SPAN: a little behind is normal.
 PACE_FREE_GAP = 0.05
 PACE_SPAN = 0.3
