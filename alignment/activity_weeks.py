@@ -120,7 +120,6 @@ def weeks_summed(
     with transaction.atomic():
         _lock_summing()
         _drop_changed_weeks()
-        created = sorted(KeyResult.objects.order_by().values_list("created_at", flat=True))
         kept = (
             {}
             if resum
@@ -128,6 +127,7 @@ def weeks_summed(
                 row.starts_on: row for row in ActivityWeek.objects.filter(starts_on__in=list(starts.values()))
             }
         )
+        created = sorted(KeyResult.objects.order_by().values_list("created_at", flat=True)) if kept else []
         summed: dict[int, WeekSums] = {}
         missing = []
         for week, starts_on in starts.items():

@@ -25,7 +25,7 @@ whole days inside one week.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -600,38 +600,23 @@ class _WeeksAsRead:
             self.key_result_rows[week] = sums.key_results[
                 np.isin(sums.key_results["key_result"], self.wanted)
             ]
-            totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
-            for actor_id, weight, count in zip(
-                sums.actors["actor"].tolist(),
-                sums.actors["weight"].tolist(),
-                sums.actors["signals"].tolist(),
-                strict=True,
-            ):
-                person_id = self.person_of_identity.get(actor_id)
-                if person_id is not None:
-                    total = totals[person_id]
-                    total[0] += weight
-                    total[1] += count
+            people = [self.person_of_identity.get(actor) for actor in sums.actors["actor"].tolist()]
             self.person_weeks[week] = [
-                PersonWeek(person_id, week, round(weight, 6), int(count))
-                for person_id, (weight, count) in sorted(totals.items())
+                PersonWeek(person_id, week, round(weight, 6), count)
+                for person_id, weight, count in _added_up(
+                    people, sums.actors["weight"].tolist(), sums.actors["signals"].tolist()
+                )
             ]
-            unlinked: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0])
-            for actor_id, theme, weight, count in zip(
-                sums.unlinked["actor"].tolist(),
-                sums.unlinked["theme"].tolist(),
-                sums.unlinked["weight"].tolist(),
-                sums.unlinked["signals"].tolist(),
-                strict=True,
-            ):
-                person_id = self.person_of_identity.get(actor_id)
-                if person_id is not None:
-                    total = unlinked[(person_id, sums.themes[theme][0])]
-                    total[0] += weight
-                    total[1] += count
+            people = [self.person_of_identity.get(actor) for actor in sums.unlinked["actor"].tolist()]
+            person_themes = [
+                None if person_id is None else (person_id, sums.themes[theme][0])
+                for person_id, theme in zip(people, sums.unlinked["theme"].tolist(), strict=True)
+            ]
             self.theme_weeks[week] = [
-                ThemeWeek(person_id, week, theme_id, round(weight, 6), int(count))
-                for (person_id, theme_id), (weight, count) in sorted(unlinked.items())
+                ThemeWeek(person_id, week, theme_id, round(weight, 6), count)
+                for (person_id, theme_id), weight, count in _added_up(
+                    person_themes, sums.unlinked["weight"].tolist(), sums.unlinked["signals"].tolist()
+                )
             ]
             for theme_id, *theme in sums.themes:
                 self.themes.add(theme_id, theme)
@@ -658,6 +643,20 @@ class _WeeksAsRead:
             theme_weeks=tuple(row for week in weeks for row in self.theme_weeks[week]),
             themes=self.themes.themes(),
         )
+
+
+def _added_up(
+    keys: Sequence[Any], weights: Sequence[float], counts: Sequence[int]
+) -> list[tuple[Any, float, int]]:
+    """Weights and counts added up by key (a key of None is nobody's and left out), sorted by key: several
+    identities of one person, or several contexts of one theme, become one row."""
+    totals: dict[Any, list[float]] = defaultdict(lambda: [0.0, 0])
+    for key, weight, count in zip(keys, weights, counts, strict=True):
+        if key is not None:
+            total = totals[key]
+            total[0] += weight
+            total[1] += count
+    return [(key, weight, int(count)) for key, (weight, count) in sorted(totals.items())]
 
 
 class _Summing:

@@ -444,10 +444,7 @@ def _store_effort(cycle: Cycle, evaluation: Evaluation) -> None:
             changed.append((row[0], effort.linked_weight, effort.total_weight))
     # (The cycle is locked by the caller, so no other recompute can have written the same rows.)
     bulk.insert(EffortWeek, ["cycle", "person", "week", "linked_weight", "total_weight"], created)
-    for start in range(0, len(changed), UPDATE_CHUNK):
-        bulk.update_by_id(
-            EffortWeek, ["linked_weight", "total_weight"], changed[start : start + UPDATE_CHUNK]
-        )
+    _update_values(EffortWeek, ["linked_weight", "total_weight"], changed)
     if stored:
         EffortWeek.objects.filter(pk__in=[pk for pk, _linked, _total in stored.values()]).delete()
 
@@ -461,7 +458,11 @@ def _update_rows(model: type[models.Model], rows: Sequence[Any], fields: Sequenc
     """Save ``fields`` of ``rows``, a few hundred rows a statement. (Django's ``bulk_update`` builds a CASE
     per row and field, which took seconds for the few thousand contributions and scores of a large cycle.)"""
     attributes = [model._meta.get_field(name).attname for name in fields]  # type: ignore[union-attr]
-    values = [(row.pk, *(getattr(row, name) for name in attributes)) for row in rows]
+    _update_values(model, fields, [(row.pk, *(getattr(row, name) for name in attributes)) for row in rows])
+
+
+def _update_values(model: type[models.Model], fields: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
+    """Set ``fields`` from ``values`` (each an id and then the fields' values), a few hundred a statement."""
     for start in range(0, len(values), UPDATE_CHUNK):
         bulk.update_by_id(model, fields, values[start : start + UPDATE_CHUNK])
 
