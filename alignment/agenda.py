@@ -1,7 +1,7 @@
 """The drift engine's part of a 1:1 agenda: the open findings on the goals the report owns.
 
-``goals.checkin_selectors.one_on_one_agenda`` asks every builder in ``AGENDA_SECTION_BUILDERS`` for a section
-(``alignment.apps`` registers ``drift_findings_section`` there). The agenda has already checked that the
+``goals.checkin_selectors.one_on_one_agenda`` asks every builder the ``ONE_ON_ONE_AGENDA_SECTIONS`` setting
+names for a section, ``drift_findings_section`` among them. The agenda has already checked that the
 report is in the manager's reporting line; goals and their findings are readable by every member.
 """
 

@@ -22,9 +22,7 @@ from django.utils import timezone
 from alignment.cycles import cycle_of
 from alignment.engine import Evaluation, EvidenceRef, Subject, SubjectKind
 from alignment.engine import Finding as EngineFinding
-from alignment.engine.evaluate import evaluate
 from alignment.engine.thresholds import DEFAULT_THRESHOLDS, Thresholds
-from alignment.loader import drift_input
 from alignment.models import ContributionCredit, DriftScore, EffortWeek, Finding, FindingEvent
 from goals.models import Cycle, KeyResult
 from okrsignal.models import Membership, Organization
@@ -82,6 +80,11 @@ def recompute(
     contributions and scores of other goals stay as they are. The engine still reads the whole
     organisation, since shares of effort compare a goal with the rest of its people's work.
     """
+    # The engine and its loader use numpy, imported here so that a process that only shows or stores
+    # findings (a web process, an ingestion worker) never loads it.
+    from alignment.engine.evaluate import evaluate
+    from alignment.loader import drift_input
+
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware.")
     wanted = frozenset(subjects) if subjects is not None else None

@@ -17,9 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from goals.checkin_weeks import checkin_due_at, checkin_week
 from goals.line_of_sight import line_of_sight_sentence
@@ -311,9 +313,14 @@ class AgendaSection:
 
 # A section builder adds a part to every 1:1 agenda: given the manager, the report and the report's
 # submitted check-ins of the agenda's weeks (newest first), it returns a section, or None when it has
-# nothing to say. Findings of the drift engine about the report's goals join the agenda this way.
+# nothing to say. Findings of the drift engine about the report's goals join the agenda this way. The
+# ``ONE_ON_ONE_AGENDA_SECTIONS`` setting names them by dotted path, imported when an agenda is built:
+# a process that never builds one (an ingestion worker) never loads the pages they draw on.
 AgendaSectionBuilder = Callable[[Membership, Membership, Sequence[CheckIn]], AgendaSection | None]
-AGENDA_SECTION_BUILDERS: list[AgendaSectionBuilder] = []
+
+
+def agenda_section_builders() -> list[AgendaSectionBuilder]:
+    return [import_string(path) for path in settings.ONE_ON_ONE_AGENDA_SECTIONS]
 
 
 @dataclass
@@ -382,7 +389,7 @@ def one_on_one_agenda(
             )
     sections = [
         section
-        for builder in AGENDA_SECTION_BUILDERS
+        for builder in agenda_section_builders()
         if (section := builder(manager, report, check_ins)) is not None
     ]
     return OneOnOneAgenda(

@@ -200,6 +200,10 @@ if DRIFT_SCORING_DEBOUNCE_SECONDS < 1:
         f"DRIFT_SCORING_DEBOUNCE_SECONDS must be at least 1, not {DRIFT_SCORING_DEBOUNCE_SECONDS}."
     )
 
+# The parts a 1:1 agenda adds after the report's own check-ins (goals.checkin_selectors), by dotted path
+# to a section builder: the drift engine's findings on the report's goals.
+ONE_ON_ONE_AGENDA_SECTIONS = ["alignment.agenda.drift_findings_section"]
+
 # --- People -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "okrsignal.User"
 AUTHENTICATION_BACKENDS = [

@@ -99,15 +99,17 @@ class Provider(models.TextChoices):
     HUBSPOT = "hubspot", "HubSpot"
 
 
-def _organization_checked_by_the_pipeline(*, db_index: bool = False) -> models.ForeignKey[Any, Any]:
+def _organization_checked_by_the_pipeline() -> models.ForeignKey[Any, Any]:
     """The organisation of an ingestion row, without a database constraint: ingestion holds the
-    organisation's row while it writes (see the module docstring). Indexed only where a query needs it."""
+    organisation's row while it writes (see the module docstring). Not indexed on its own: each of these
+    tables has an index or unique constraint that starts with the organisation, which serves the same
+    lookups."""
     return models.ForeignKey(
         "okrsignal.Organization",
         on_delete=models.CASCADE,
         editable=False,
         db_constraint=False,
-        db_index=db_index,
+        db_index=False,
     )
 
 
@@ -414,7 +416,7 @@ class ExecutionSignal(TenantModel):
     # takes its signals with it). The actor: held by the batch (``FOR KEY SHARE``, as the constraint's own
     # check would), and erasing a person locks their identities before touching their signals, so one
     # waits for the other (``privacy.person_erase``).
-    organization = _organization_checked_by_the_pipeline(db_index=True)
+    organization = _organization_checked_by_the_pipeline()
     provider = models.CharField(max_length=16, choices=Provider.choices)
     external_id = models.CharField(max_length=255)
     work_item = models.ForeignKey(

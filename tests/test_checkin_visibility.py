@@ -4,7 +4,6 @@ the 1:1 agenda and the key result picker, which are built on the same rules."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -244,14 +243,16 @@ def test_the_agenda_of_someone_outside_the_line_is_404(acme: OrgWorld, history: 
         selectors.one_on_one_agenda(acme.peer, acme.report)
 
 
-@pytest.fixture
-def extra_section() -> Iterator[None]:
-    def findings(manager: Membership, report: Membership, check_ins: Any) -> AgendaSection:
-        return AgendaSection(title=f"Findings for {report}", items=[])
+def findings_section(manager: Membership, report: Membership, check_ins: Any) -> AgendaSection:
+    return AgendaSection(title=f"Findings for {report}", items=[])
 
-    selectors.AGENDA_SECTION_BUILDERS.append(findings)
-    yield
-    selectors.AGENDA_SECTION_BUILDERS.remove(findings)
+
+@pytest.fixture
+def extra_section(settings: Any) -> None:
+    settings.ONE_ON_ONE_AGENDA_SECTIONS = [
+        *settings.ONE_ON_ONE_AGENDA_SECTIONS,
+        f"{__name__}.findings_section",
+    ]
 
 
 @pytest.mark.usefixtures("extra_section")

@@ -69,6 +69,26 @@ def test_every_tenant_table_has_forced_row_level_security_and_the_policy(db: Non
     assert not missing, f"tenant tables without forced row-level security and {POLICY_NAME}: {missing}"
 
 
+def test_every_policy_reads_the_organisation_once_per_statement(db: None) -> None:
+    """Each setting is read by a sub-select (an InitPlan, evaluated once), not by a call per row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, qual, with_check FROM pg_policies WHERE policyname = %s", [POLICY_NAME]
+        )
+        policies = cursor.fetchall()
+        assert len(policies) == len(TENANT_TABLES)
+        per_row = [
+            table
+            for table, qual, with_check in policies
+            if qual != with_check or qual.count("( SELECT") != 2 or qual.count("current_setting(") != 2
+        ]
+        assert not per_row, f"policies that read a setting for every row: {per_row}"
+        with tenant_context(make_organization("Acme").organization):
+            cursor.execute("EXPLAIN SELECT * FROM signals_ingest_executionsignal")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert plan.count("InitPlan") == 2, plan
+
+
 def test_the_application_role_is_held_by_row_level_security(db: None) -> None:
     with connection.cursor() as cursor:
         assert not role_bypasses_row_level_security(cursor)
