@@ -95,3 +95,55 @@ class MakeAppendOnly(_PostgresOnly):
 
     def backwards_sql(self, table: str) -> list[str]:
         return [f"DROP TRIGGER IF EXISTS append_only ON {table}"]
+
+
+class StoreJsonAsText(Operation):
+    """Turn a ``json`` column into ``text`` (a ``JSONTextField`` made before it was stored as text), keeping
+    the compression chosen for it, which changing a column's type drops. Does nothing to a column that is
+    ``text`` already: a database migrated from scratch made it so."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, model_name: str, field_name: str) -> None:
+        self.model_name = model_name
+        self.field_name = field_name
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return self.__class__.__qualname__, [self.model_name, self.field_name], {}
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass
+
+    def describe(self) -> str:
+        return f"Store {self.model_name}.{self.field_name} as text"
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        self._change(app_label, schema_editor, to_state, "json", "text")
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        self._change(app_label, schema_editor, from_state, "text", "json")
+
+    def _change(self, app_label: str, schema_editor: Any, state: Any, old: str, new: str) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = state.apps.get_model(app_label, self.model_name)
+        table = model._meta.db_table
+        column = model._meta.get_field(self.field_name).column
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT a.atttypid::regtype::text, a.attcompression FROM pg_attribute a"
+                " WHERE a.attrelid = %s::regclass AND a.attname = %s",
+                [table, column],
+            )
+            current, compression = cursor.fetchone()
+        if current != old:
+            return
+        alter = (
+            f"ALTER TABLE {schema_editor.quote_name(table)} ALTER COLUMN {schema_editor.quote_name(column)}"
+        )
+        schema_editor.execute(
+            f"{alter} TYPE {new} USING {schema_editor.quote_name(column)}::{new}", params=None
+        )
+        if compression == "l":  # lz4
+            schema_editor.execute(f"{alter} SET COMPRESSION lz4", params=None)

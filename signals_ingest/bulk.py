@@ -2,7 +2,7 @@
 
 On PostgreSQL an insert sends each column's values as one array (``unnest`` turns them back into rows),
 in the binary format, or as a single value when every row has the same; JSON values travel as text and
-are parsed once, by the cast to the column's type (a raw payload, kept as ``json``, only checked). Updates
+are parsed once, by the cast to the column's type (a raw payload, kept as text, not at all). Updates
 send their rows as one JSON array of arrays, made by orjson in a single call, which the statement unpacks
 with ``jsonb_array_elements`` and casts column by column. Statements run through a cursor with
 server-side parameter binding on Django's own connection, so they share its transaction and the tenant
