@@ -1382,9 +1382,9 @@ def run_dashboard(options: Mapping[str, Any], progress: Callable[[str], None]) -
     draw and the findings they opened; then ``VACUUM ANALYZE``, as autovacuum would have done by then on a
     live database (bulk-loaded tables otherwise have neither planner statistics nor a visibility map).
     Then the organisation's admin requests ``/o/<slug>/`` through the whole Django stack (middleware,
-    session, view, template) ``--requests`` times, after two requests that warm the process, with
-    ``DEBUG`` off as in production (with it on, Django also records every query); each one's time is the
-    server time. ``queries`` is the number of database queries of one more request.
+    session, view, template) ``--requests`` times, after two requests that warm the process (with
+    ``DEBUG`` off, as every benchmark runs); each one's time is the server time. ``queries`` is the
+    number of database queries of one more request.
     """
     from django.conf import settings
     from django.db import connection
@@ -1437,7 +1437,7 @@ def run_dashboard(options: Mapping[str, Any], progress: Callable[[str], None]) -
         client = Client(secure=True)
         client.force_login(admin.user)
         timings: list[float] = []
-        with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], DEBUG=False):
+        with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
 
             def request() -> float:
                 began = time.perf_counter()
