@@ -69,16 +69,20 @@ def _apply_database_setting(organization_id: int | None, all_organizations: bool
 @contextmanager
 def _scope(organization_id: int | None, all_organizations: bool) -> Iterator[None]:
     previous = (_organization_id.get(), _all_organizations.get())
+    nested = connection.in_atomic_block
+    # Inside an enclosing scope of the same organisation, its transaction has the setting already.
+    inherited = nested and previous == (organization_id, all_organizations)
     id_token = _organization_id.set(organization_id)
     all_token = _all_organizations.set(all_organizations)
     try:
         with transaction.atomic():
-            _apply_database_setting(organization_id, all_organizations)
+            if not inherited:
+                _apply_database_setting(organization_id, all_organizations)
             yield
             # When nested, hand the enclosing transaction back its own setting. (On an exception, or when
             # the block was marked for rollback, the savepoint rollback restores it; an outermost
-            # transaction takes its setting with it.)
-            if not transaction.get_rollback():
+            # transaction takes its setting with it, the setting being local to the transaction.)
+            if nested and not inherited and not transaction.get_rollback():
                 _apply_database_setting(*previous)
     finally:
         _organization_id.reset(id_token)
