@@ -100,9 +100,10 @@ class MakeAppendOnly(_PostgresOnly):
 class StoreJsonAsText(Operation):
     """Turn a ``json`` column into ``text`` (a ``JSONTextField`` made before it was stored as text), keeping
     the compression chosen for it, which changing a column's type drops. Does nothing to a column that is
-    ``text`` already: a database migrated from scratch made it so."""
+    ``text`` already: a database migrated from scratch made it so. It asks the database what the column is,
+    so it has no fixed SQL to show."""
 
-    reduces_to_sql = True
+    reduces_to_sql = False
     reversible = True
 
     def __init__(self, model_name: str, field_name: str) -> None:
@@ -139,11 +140,8 @@ class StoreJsonAsText(Operation):
             current, compression = cursor.fetchone()
         if current != old:
             return
-        alter = (
-            f"ALTER TABLE {schema_editor.quote_name(table)} ALTER COLUMN {schema_editor.quote_name(column)}"
-        )
-        schema_editor.execute(
-            f"{alter} TYPE {new} USING {schema_editor.quote_name(column)}::{new}", params=None
-        )
+        quoted = schema_editor.quote_name(column)
+        alter = f"ALTER TABLE {schema_editor.quote_name(table)} ALTER COLUMN {quoted}"
+        schema_editor.execute(f"{alter} TYPE {new} USING {quoted}::{new}", params=None)
         if compression == "l":  # lz4
             schema_editor.execute(f"{alter} SET COMPRESSION lz4", params=None)
