@@ -1038,11 +1038,13 @@ def _write_signals(
                 (pk, key_result_id, signal.occurred_at, signal.weight, membership_id)
                 for key_result_id in key_results
             ]
-    bulk.insert_ignoring_conflicts(
+    # A plain INSERT: no other transaction can have linked a signal this one has just made, and each
+    # signal's key results are distinct, so nothing can clash (skipping ON CONFLICT's speculative insertion
+    # made writing links about a quarter cheaper).
+    bulk.insert(
         SignalKeyResult,
         ["signal_id", "key_result_id", "occurred_at", "weight", "actor_membership_id"],
         links,
-        conflict=["organization", "signal", "key_result"],
     )
     activity_changes.record_days(wanted[key].occurred_at for key in inserted)
     drift_triggers.key_results_changed({link[1] for link in links})
