@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.db import connections
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
 
 # Playwright's sync API keeps an event loop running in the test's thread, and Django refuses database
@@ -104,6 +105,11 @@ def browser_fixture() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
+        # While Playwright's event loop runs in this thread, Django keeps the thread's database connections
+        # apart from the ones it has without a loop (asgiref's thread-critical locals move to a context
+        # variable). Those opened meanwhile outside a test (a browser module's clean-up) are closed here,
+        # while they can still be reached: left open, they keep the test database from being dropped.
+        connections.close_all()
 
 
 @pytest.fixture(name="new_page")
