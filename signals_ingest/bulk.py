@@ -298,6 +298,62 @@ def _insert_returning_with_orm(
     return [after[key] for key in fresh if key in after]
 
 
+def _select_statement(
+    model: type[models.Model],
+    columns: Sequence[str],
+    *,
+    key: str,
+    keys: Sequence[Any],
+    where: Mapping[str, Any],
+    lock: bool,
+) -> tuple[str, list[Any]]:
+    """The SELECT of ``select_by_keys`` on PostgreSQL, and its parameters."""
+    organization_id = require_organization_id()
+    fields = [_column(model, name) for name in columns]
+    # JSON as text, decoded below by orjson; everything else comes back in the binary format, which
+    # psycopg reads in C (Django's loader for timestamps in text is Python, and was most of the reading).
+    column_sql = ", ".join(
+        f"{_quoted(field.column)}::text" if isinstance(field, models.JSONField) else _quoted(field.column)
+        for field in fields
+    )
+    table = _quoted(model._meta.db_table)
+    key_field = _column(model, key)
+    conditions = [f"{_quoted(key_field.column)} = k.v"]
+    where_values: list[Any] = []
+    for name, value in where.items():
+        conditions.append(f"{_quoted(_column(model, name).column)} = %s")
+        where_values.append(value)
+
+    # Each key is looked up on its own, by equality on every column of the index it belongs to, rather than
+    # with ``key = ANY(keys)``. While a table's statistics lag behind its rows (a table filling up, an
+    # organisation taking in a backfill), PostgreSQL priced the array as one index descent per key and
+    # chose instead to read every row of the organisation (and provider) and filter them against the keys:
+    # a batch then read all the work items of its provider, more with every batch. ``OFFSET 0`` keeps the
+    # lookup from being merged into a join, which the same statistics turned into a hash of those rows.
+    def found(selected: str) -> str:
+        return (
+            f"FROM unnest(%b::{_array_type(key_field)}[]) AS k(v) CROSS JOIN LATERAL"  # noqa: S608 - names from models
+            f" (SELECT {selected} FROM {table}"
+            f" WHERE organization_id = %s AND {' AND '.join(conditions)} OFFSET 0) AS found"
+        )
+
+    distinct_keys = list(dict.fromkeys(keys))
+    if lock:
+        # Locked in id order, so that concurrent callers queue up instead of deadlocking: the rows are found
+        # first, then read and locked through their ids (the organisation checked on each row, see
+        # ``_ORGANIZATION_CHECKED_PER_ROW``).
+        sql = (
+            f"SELECT {column_sql} FROM {table} AS target"  # noqa: S608 - names from models
+            f" WHERE target.id = ANY(ARRAY(SELECT found.id {found('id')}))"
+            f" AND {_ORGANIZATION_CHECKED_PER_ROW} ORDER BY target.id FOR UPDATE"
+        )
+        params = [distinct_keys, organization_id, *where_values, organization_id]
+    else:
+        sql = f"SELECT found.* {found(column_sql)}"
+        params = [distinct_keys, organization_id, *where_values]
+    return sql, params
+
+
 def select_by_keys(
     model: type[models.Model],
     columns: Sequence[str],
@@ -314,7 +370,7 @@ def select_by_keys(
     """
     if not keys:
         return []
-    organization_id = require_organization_id()
+    require_organization_id()
     where = dict(where or {})
     if not is_postgresql():
         queryset = model._default_manager.filter(**{f"{key}__in": list(keys)}, **where)
@@ -322,24 +378,9 @@ def select_by_keys(
             queryset = queryset.select_for_update().order_by("pk")
         return list(queryset.values_list(*columns))
     fields = [_column(model, name) for name in columns]
-    # JSON as text, decoded below by orjson; everything else comes back in the binary format, which
-    # psycopg reads in C (Django's loader for timestamps in text is Python, and was most of the reading).
-    column_sql = ", ".join(
-        f"{_quoted(field.column)}::text" if isinstance(field, models.JSONField) else _quoted(field.column)
-        for field in fields
-    )
-    conditions = [f"{_quoted(_column(model, key).column)} = ANY(%b)"]
-    params: list[Any] = [list(keys)]
-    for name, value in where.items():
-        conditions.append(f"{_quoted(_column(model, name).column)} = %s")
-        params.append(value)
-    sql = (
-        f"SELECT {column_sql} FROM {_quoted(model._meta.db_table)}"  # noqa: S608 - names from models
-        f" WHERE organization_id = %s AND {' AND '.join(conditions)}"
-        + (" ORDER BY id FOR UPDATE" if lock else "")
-    )
+    sql, params = _select_statement(model, columns, key=key, keys=keys, where=where, lock=lock)
     with _cursor() as cursor:
-        cursor.execute(sql, [organization_id, *params], binary=True)
+        cursor.execute(sql, params, binary=True)
         rows = cursor.fetchall()
     json_positions = [index for index, field in enumerate(fields) if isinstance(field, models.JSONField)]
     if not json_positions:

@@ -4,8 +4,10 @@ JSON that only the standard library can write, and updates that stay inside the 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
+from django.db import connection
 
 from okrsignal.tenancy import tenant_context
 from signals_ingest import bulk, services
@@ -181,3 +183,71 @@ def test_updates_by_id_never_reach_another_organisations_rows(acme: OrgWorld, gl
     with tenant_context(globex.organization):
         theirs.refresh_from_db()
         assert theirs.title == "Theirs"
+
+
+def _plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [plan, *(node for child in plan.get("Plans", []) for node in _plan_nodes(child))]
+
+
+@pytest.mark.parametrize("lock", [False, True])
+def test_rows_are_found_through_their_whole_key_even_before_the_table_has_statistics(
+    acme: OrgWorld, lock: bool
+) -> None:
+    """A table filling up (a first backfill, before anything has analysed it): each key is looked up in the
+    index on all its columns, never by reading every work item of the provider and filtering them."""
+    with tenant_context(acme.organization):
+        # Statistics taken while the table was empty, then thousands of rows: what PostgreSQL knows while a
+        # first backfill fills the table (or a new organisation's fills one analysed before it came).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE signals_ingest_workitem")
+        WorkItem.objects.bulk_create(
+            WorkItem(
+                organization=acme.organization,
+                provider="jira",
+                external_id=str(18000 + number),
+                key=f"ONB-{number}",
+                kind="issue",
+            )
+            for number in range(3000)
+        )
+        wanted = ["18007", "18123", "20999", "18007", "29999"]
+        sql, params = bulk._select_statement(
+            WorkItem,
+            ["id", "external_id", "attributes"],
+            key="external_id",
+            keys=wanted,
+            where={"provider": "jira"},
+            lock=lock,
+        )
+        with bulk._cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            [[explained]] = cursor.fetchall()
+        nodes = [
+            node
+            for node in _plan_nodes(explained[0]["Plan"])
+            if node.get("Relation Name") == "signals_ingest_workitem"
+        ]
+        assert any("external_id" in node.get("Index Cond", "") for node in nodes)
+        assert not any("external_id" in node.get("Filter", "") for node in nodes)
+
+        found = bulk.select_by_keys(
+            WorkItem,
+            ["external_id", "attributes"],
+            key="external_id",
+            keys=wanted,
+            where={"provider": "jira"},
+            lock=lock,
+        )
+        # Each stored key once (a key asked twice is one row), none for a key that is not stored.
+        assert sorted(found) == [("18007", {}), ("18123", {}), ("20999", {})]
+        assert (
+            bulk.select_by_keys(
+                WorkItem,
+                ["external_id"],
+                key="external_id",
+                keys=wanted,
+                where={"provider": "slack"},
+                lock=lock,
+            )
+            == []
+        )
