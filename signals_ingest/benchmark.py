@@ -25,8 +25,7 @@ What is measured, in one run on the migrated database the command is given:
   (deferred, checked at commit), gives ``copy_with_foreign_keys_rows_per_s`` and
   ``ratio_to_copy_with_foreign_keys``: what writing the same rows costs when each is checked against what
   it names by the database. The signal table itself no longer has those constraints: the pipeline holds
-  the rows a batch names until it commits instead (see
-  ``signals_ingest.models``).
+  the rows a batch names until it commits instead (see ``signals_ingest.models``).
 * **Webhook latency**: signed calls (Jira and Slack) answered by the real webhook views through Django's
   test client, with processing run in-process (eagerly) whatever ``REDIS_URL`` says, so each answer
   includes storing and processing its event. ``webhook_p95_ms`` is the 95th percentile.
@@ -1232,55 +1231,67 @@ def _counts(world: BenchWorld) -> _Counts:
         )
 
 
-def _copy_baseline(world: BenchWorld, after_signal_id: int, *, foreign_keys: bool) -> tuple[int, float]:
-    """COPY the signals written after ``after_signal_id`` into the baseline table; answer rows and seconds.
+def _create_baseline_table(cursor: Any, *, foreign_keys: bool) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {BASELINE_TABLE}")
+    cursor.execute(f"CREATE TABLE {BASELINE_TABLE} (LIKE {SIGNAL_TABLE} INCLUDING ALL)")
+    if foreign_keys:
+        for number, (column, table) in enumerate(SIGNAL_REFERENCES):
+            cursor.execute(
+                f"ALTER TABLE {BASELINE_TABLE} ADD CONSTRAINT {BASELINE_TABLE}_fk_{number}"
+                f" FOREIGN KEY ({column}) REFERENCES {table}(id) DEFERRABLE INITIALLY DEFERRED"
+            )
+
+
+def _copy_baseline(
+    world: BenchWorld, after_signal_id: int, *, foreign_keys: bool, runs: int = 1
+) -> tuple[int, list[float]]:
+    """COPY the signals written after ``after_signal_id`` into the baseline table ``runs`` times, a fresh
+    table each time; answer the rows and each run's seconds.
 
     The baseline table is ``CREATE TABLE bench_copy_baseline (LIKE signals_ingest_executionsignal
     INCLUDING ALL)``: a regular, logged table with the signal table's columns, defaults, NOT NULL and
     CHECK constraints, primary key, unique constraint and indexes. ``foreign_keys`` adds foreign keys to
     what a signal names (``SIGNAL_REFERENCES``: deferred, checked at commit). Either way it has
     no row-level security policy (COPY FROM is refused on a table that has one). The rows are the very
-    signals ingestion wrote, exported to a file before the clock starts; the clock covers the COPY from
-    the file and its commit.
+    signals ingestion wrote, exported to a file once, before the clock starts; the clock covers the COPY
+    from the file and its commit.
     """
     from django.db import connection
 
     from okrsignal.tenancy import tenant_context
 
+    rows = 0
+    seconds: list[float] = []
     with tempfile.TemporaryFile() as export:
-        with tenant_context(world.organization_id):
-            cursor = connection.connection.cursor()
-            cursor.execute(f"DROP TABLE IF EXISTS {BASELINE_TABLE}")
-            cursor.execute(f"CREATE TABLE {BASELINE_TABLE} (LIKE {SIGNAL_TABLE} INCLUDING ALL)")
-            if foreign_keys:
-                for number, (column, table) in enumerate(SIGNAL_REFERENCES):
-                    cursor.execute(
-                        f"ALTER TABLE {BASELINE_TABLE} ADD CONSTRAINT {BASELINE_TABLE}_fk_{number}"
-                        f" FOREIGN KEY ({column}) REFERENCES {table}(id) DEFERRABLE INITIALLY DEFERRED"
-                    )
-            with cursor.copy(
+        with (
+            tenant_context(world.organization_id),
+            connection.connection.cursor().copy(
                 f"COPY (SELECT * FROM {SIGNAL_TABLE} WHERE organization_id = %s AND id > %s ORDER BY id)"  # noqa: S608 - constants
                 " TO STDOUT",
                 [world.organization_id, after_signal_id],
-            ) as copy:
-                for chunk in copy:
-                    export.write(chunk)
-        export.seek(0)
+            ) as copy,
+        ):
+            for chunk in copy:
+                export.write(chunk)
         connection.ensure_connection()
         raw = connection.connection
-        try:
-            with raw.cursor() as cursor:
-                started = time.monotonic()
-                with raw.transaction(), cursor.copy(f"COPY {BASELINE_TABLE} FROM STDIN") as copy:
-                    while chunk := export.read(1 << 20):
-                        copy.write(chunk)
-                seconds = time.monotonic() - started
-                cursor.execute(f"SELECT count(*) FROM {BASELINE_TABLE}")  # noqa: S608 - a constant
-                row = cursor.fetchone()
-                rows = int(row[0]) if row else 0
-        finally:
-            with raw.cursor() as cursor, raw.transaction():
-                cursor.execute(f"DROP TABLE IF EXISTS {BASELINE_TABLE}")
+        for _run in range(runs):
+            export.seek(0)
+            try:
+                with raw.cursor() as cursor:
+                    with raw.transaction():
+                        _create_baseline_table(cursor, foreign_keys=foreign_keys)
+                    started = time.monotonic()
+                    with raw.transaction(), cursor.copy(f"COPY {BASELINE_TABLE} FROM STDIN") as copy:
+                        while chunk := export.read(1 << 20):
+                            copy.write(chunk)
+                    seconds.append(time.monotonic() - started)
+                    cursor.execute(f"SELECT count(*) FROM {BASELINE_TABLE}")  # noqa: S608 - a constant
+                    row = cursor.fetchone()
+                    rows = int(row[0]) if row else 0
+            finally:
+                with raw.cursor() as cursor, raw.transaction():
+                    cursor.execute(f"DROP TABLE IF EXISTS {BASELINE_TABLE}")
     return rows, seconds
 
 
@@ -1397,13 +1408,11 @@ def run_ingest(options: Mapping[str, Any], progress: Callable[[str], None]) -> d
         payloads = sum(report.payloads for report in reports)
 
         progress(f"COPY baseline: {signals:,} signal rows, {COPY_BASELINE_RUNS} times")
-        copy_runs = [
-            _copy_baseline(world, before.last_signal_id, foreign_keys=False)
-            for _run in range(COPY_BASELINE_RUNS)
-        ]
-        copy_rows = copy_runs[0][0]
-        copy_seconds = statistics.median(seconds for _rows, seconds in copy_runs)
-        fk_rows, fk_seconds = _copy_baseline(world, before.last_signal_id, foreign_keys=True)
+        copy_rows, copy_runs = _copy_baseline(
+            world, before.last_signal_id, foreign_keys=False, runs=COPY_BASELINE_RUNS
+        )
+        copy_seconds = statistics.median(copy_runs)
+        fk_rows, [fk_seconds] = _copy_baseline(world, before.last_signal_id, foreign_keys=True)
 
         progress(f"Webhooks: {webhook_calls:,} signed calls")
         timings = _measure_webhooks(world, webhook_calls) if webhook_calls else []
@@ -1429,7 +1438,7 @@ def run_ingest(options: Mapping[str, Any], progress: Callable[[str], None]) -> d
             "signals_per_s": round(signals_per_s, 1),
             "copy_rows": copy_rows,
             "copy_seconds": round(copy_seconds, 3),
-            "copy_seconds_each": [round(seconds, 3) for _rows, seconds in copy_runs],
+            "copy_seconds_each": [round(seconds, 3) for seconds in copy_runs],
             "copy_rows_per_s": round(copy_rows_per_s, 1),
             "ratio_to_copy": round(signals_per_s / copy_rows_per_s, 4) if copy_rows_per_s else 0.0,
             "copy_with_foreign_keys_rows_per_s": round(fk_rows_per_s, 1),

@@ -379,13 +379,14 @@ def _victim_snapshot(victim: Victim) -> dict[str, object]:
     return snapshot
 
 
-@pytest.fixture
-def victim(db: None) -> Victim:
+# Named through ``name=`` so that the other isolation files can import them as fixtures.
+@pytest.fixture(name="victim")
+def victim_fixture(db: None) -> Victim:
     return build_victim()
 
 
-@pytest.fixture
-def attacker_world(db: None) -> OrgWorld:
+@pytest.fixture(name="attacker_world")
+def attacker_world_fixture(db: None) -> OrgWorld:
     return make_organization("Attacker")
 
 

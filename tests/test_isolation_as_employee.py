@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import OrgWorld, make_organization
-from tests.test_isolation import EMPLOYEE_ATTACK_CASES, Case, Victim, assert_refused, build_victim
-
-
-@pytest.fixture
-def victim(db: None) -> Victim:
-    return build_victim()
-
-
-@pytest.fixture
-def attacker_world(db: None) -> OrgWorld:
-    return make_organization("Attacker")
+from tests.factories import OrgWorld
+from tests.test_isolation import (  # noqa: F401 - the two fixtures
+    EMPLOYEE_ATTACK_CASES,
+    Case,
+    Victim,
+    assert_refused,
+    attacker_world_fixture,
+    victim_fixture,
+)
 
 
 @pytest.mark.parametrize("case", EMPLOYEE_ATTACK_CASES, ids=[case.id for case in EMPLOYEE_ATTACK_CASES])

@@ -24,13 +24,8 @@ from tests.test_isolation import (
     _url,
     _victim_snapshot,
     build_victim,
+    victim_fixture,  # noqa: F401 - the fixture
 )
-
-
-@pytest.fixture
-def victim(db: None) -> Victim:
-    return build_victim()
-
 
 # --- Foreign ids in the request body ----------------------------------------------------------------
 # A form or API body names related objects by id. Posted to the attacker's OWN objects, every such field
