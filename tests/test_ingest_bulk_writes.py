@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from okrsignal.tenancy import tenant_context
 from signals_ingest import bulk, services
-from signals_ingest.models import ExecutionSignal, RawEvent, SignalKeyResult, WorkItem
+from signals_ingest.models import ExecutionSignal, Integration, RawEvent, SignalKeyResult, WorkItem
 from signals_ingest.pipeline import store_and_process_raw_events, store_raw_events
 from tests.factories import OrgWorld
 from tests.goal_factories import make_cycle, make_key_result, make_objective
@@ -131,39 +132,98 @@ def test_payloads_with_numbers_beyond_64_bits_are_stored_and_read_back_unchanged
         assert ExecutionSignal.objects.count() == 1
 
 
+_RAW_EVENT_COLUMNS = [
+    "integration_id",
+    "provider",
+    "origin",
+    "dedupe_key",
+    "payload",
+    "received_at",
+    "processed_at",
+    "error",
+    "attempts",
+]
+_DEDUPE = ["organization", "provider", "dedupe_key"]
+
+
+def _raw_event_row(integration: Integration, dedupe_key: str, payload: Any = None) -> tuple[Any, ...]:
+    """A raw event row in ``_RAW_EVENT_COLUMNS`` order."""
+    return (
+        integration.pk,
+        "jira",
+        "pull",
+        dedupe_key,
+        payload or {"a": 1},
+        integration.connected_at,
+        None,
+        "",
+        0,
+    )
+
+
 def test_inserting_answers_only_the_rows_it_inserted(acme: OrgWorld) -> None:
     with tenant_context(acme.organization):
         integration = connect("jira")
-        row = (integration.pk, "jira", "pull", "key-1", {"a": 1}, None, None, "", 0)
-        columns = [
-            "integration_id",
-            "provider",
-            "origin",
-            "dedupe_key",
-            "payload",
-            "received_at",
-            "processed_at",
-            "error",
-            "attempts",
-        ]
-        now_row = (*row[:5], integration.connected_at, *row[6:])
         first = bulk.insert_returning(
             RawEvent,
-            columns,
-            [now_row, (*now_row[:3], "key-2", *now_row[4:])],
-            conflict=["organization", "provider", "dedupe_key"],
+            _RAW_EVENT_COLUMNS,
+            [_raw_event_row(integration, "key-1"), _raw_event_row(integration, "key-2")],
+            conflict=_DEDUPE,
             returning=["dedupe_key", "id"],
         )
         again = bulk.insert_returning(
             RawEvent,
-            columns,
-            [now_row, (*now_row[:3], "key-3", *now_row[4:])],
-            conflict=["organization", "provider", "dedupe_key"],
+            _RAW_EVENT_COLUMNS,
+            [_raw_event_row(integration, "key-1"), _raw_event_row(integration, "key-3")],
+            conflict=_DEDUPE,
             returning=["dedupe_key", "id"],
         )
         assert [key for key, _id in first] == ["key-1", "key-2"]
         assert [key for key, _id in again] == ["key-3"]
         assert RawEvent.objects.count() == 3
+
+
+def test_inserting_keeps_the_first_of_rows_that_repeat_a_key_and_skips_the_rest(acme: OrgWorld) -> None:
+    """Rows of one batch with the same key: the plain INSERT clashes with itself, and the rows go in again
+    skipping the repeat."""
+    with tenant_context(acme.organization):
+        integration = connect("jira")
+        inserted = bulk.insert_returning(
+            RawEvent,
+            _RAW_EVENT_COLUMNS,
+            [
+                _raw_event_row(integration, "key-1", {"first": 1}),
+                _raw_event_row(integration, "key-2"),
+                _raw_event_row(integration, "key-1", {"repeat": 2}),
+            ],
+            conflict=_DEDUPE,
+            returning=["dedupe_key", "payload"],
+        )
+        assert [key for key, _payload in inserted] == ["key-1", "key-2"]
+        assert RawEvent.objects.get(dedupe_key="key-1").payload == {"first": 1}
+
+
+def test_inserting_lets_a_clash_on_another_constraint_fail_and_keeps_what_was_written(acme: OrgWorld) -> None:
+    """Only a clash on the key the caller named is skipped: any other is an error, which undoes the
+    statement alone, not the transaction around it."""
+    with tenant_context(acme.organization), transaction.atomic():
+        integration = connect("jira")
+        [(first_id,)] = bulk.insert_returning(
+            RawEvent,
+            _RAW_EVENT_COLUMNS,
+            [_raw_event_row(integration, "key-1")],
+            conflict=_DEDUPE,
+            returning=["id"],
+        )
+        with pytest.raises(psycopg.errors.UniqueViolation, match="pkey"):
+            bulk.insert_returning(
+                RawEvent,
+                ["id", *_RAW_EVENT_COLUMNS],
+                [(first_id, *_raw_event_row(integration, "key-2"))],
+                conflict=_DEDUPE,
+                returning=["id"],
+            )
+        assert list(RawEvent.objects.values_list("dedupe_key", flat=True)) == ["key-1"]
 
 
 def test_updates_by_id_never_reach_another_organisations_rows(acme: OrgWorld, globex: OrgWorld) -> None:
