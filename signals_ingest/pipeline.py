@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple, Protocol
 
 from django.conf import settings as django_settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -471,6 +471,9 @@ class _IdentityRow:
     membership_id: int | None
 
 
+_IDENTITY_COLUMNS = ["id", "provider", "external_id", "display_name", "email", "membership_id", "matched_by"]
+
+
 def _upsert_identities(seen: Mapping[tuple[str, str], IdentitySeen]) -> dict[tuple[str, str], _IdentityRow]:
     """Create the identities not stored yet, complete names and e-mails, match new e-mails to people."""
     if not seen:
@@ -480,11 +483,19 @@ def _upsert_identities(seen: Mapping[tuple[str, str], IdentitySeen]) -> dict[tup
         by_provider[provider].append(external_id)
 
     def load() -> dict[tuple[str, str], ExternalIdentity]:
+        # Read through each key's own index entry, as work items are: the ORM's ``external_id__in`` has
+        # PostgreSQL read the provider's every identity while its statistics lag behind.
         rows: dict[tuple[str, str], ExternalIdentity] = {}
         for provider, external_ids in by_provider.items():
-            for identity in ExternalIdentity.objects.filter(
-                provider=provider, external_id__in=external_ids
-            ).only("id", "provider", "external_id", "display_name", "email", "membership_id", "matched_by"):
+            for values in bulk.select_by_keys(
+                ExternalIdentity,
+                _IDENTITY_COLUMNS,
+                key="external_id",
+                keys=external_ids,
+                where={"provider": provider},
+            ):
+                # As the ORM loads a model with some fields deferred: saving it writes only these.
+                identity = ExternalIdentity.from_db(connection.alias, _IDENTITY_COLUMNS, values)
                 rows[(identity.provider, identity.external_id)] = identity
         return rows
 
@@ -896,9 +907,13 @@ class _Contexts:
 
 def _rule_sets(providers: Iterable[str]) -> dict[str, RuleSet]:
     rules: dict[str, list[tuple[dict[str, str], int]]] = defaultdict(list)
-    for provider, match, key_result_id in MappingRule.objects.filter(
-        integration__provider__in=set(providers)
-    ).values_list("integration__provider", "match", "key_result_id"):
+    # Unordered: a rule set's answer does not depend on its rules' order, and the model's default ordering
+    # (by integration, then by creation) cost more to compile than the rest of the query.
+    for provider, match, key_result_id in (
+        MappingRule.objects.filter(integration__provider__in=set(providers))
+        .order_by()
+        .values_list("integration__provider", "match", "key_result_id")
+    ):
         rules[provider].append((match, key_result_id))
     return {provider: RuleSet(rules.get(provider, [])) for provider in set(providers)}
 
