@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from okrsignal.tenancy import tenant_context
 from signals_ingest import bulk, services
 from signals_ingest.models import ExecutionSignal, Integration, RawEvent, SignalKeyResult, WorkItem
-from signals_ingest.pipeline import store_and_process_raw_events, store_raw_events
+from signals_ingest.pipeline import _RAW_EVENT_COLUMNS, store_and_process_raw_events, store_raw_events
 from tests.factories import OrgWorld
 from tests.goal_factories import make_cycle, make_key_result, make_objective
 from tests.ingest_factories import connect, jira_comment, jira_created, jira_issue, slack_envelope
@@ -132,17 +132,6 @@ def test_payloads_with_numbers_beyond_64_bits_are_stored_and_read_back_unchanged
         assert ExecutionSignal.objects.count() == 1
 
 
-_RAW_EVENT_COLUMNS = [
-    "integration_id",
-    "provider",
-    "origin",
-    "dedupe_key",
-    "payload",
-    "received_at",
-    "processed_at",
-    "error",
-    "attempts",
-]
 _DEDUPE = ["organization", "provider", "dedupe_key"]
 
 
