@@ -250,43 +250,53 @@ def insert_returning(
     *,
     conflict: Sequence[str],
     returning: Sequence[str],
+    likely_new: bool = False,
 ) -> list[tuple[Any, ...]]:
     """Like ``insert_ignoring_conflicts``; answer the ``returning`` columns of the rows it inserted.
 
     A row that clashed with a stored one (or with an earlier row of ``rows``) is not in the answer: the
     caller reads those back if it needs them. ``conflict`` must be among ``columns`` (``organization``
     aside), so that the rows inserted can be told apart on SQLite too.
+
+    ``likely_new`` says the caller expects no clash but a rare one (a redelivery, a row another worker
+    has just inserted): the rows are then first inserted as they are, in a savepoint, and inserted again
+    skipping the clashes only if one of them clashes with ``conflict``'s constraint. ON CONFLICT's
+    speculative insertion (each key looked up before its row is written, then the insertion confirmed)
+    made a batch of new signals or raw events about a fifth dearer for PostgreSQL. Callers that expect
+    clashes (a pull reading again what it read before) leave it off: a failed first try would write
+    rows only to undo them, and leave an error in PostgreSQL's log, for every batch.
     """
     if not rows:
         return []
     if not is_postgresql():
         return _insert_returning_with_orm(model, columns, rows, conflict=conflict, returning=returning)
     returned = ", ".join(_quoted(_column(model, name).column) for name in returning)
-    # First as a plain INSERT, in a savepoint: rows are nearly always new, and ON CONFLICT's speculative
-    # insertion (each key looked up before its row is written, then the insertion confirmed) made storing
-    # a batch of signals or raw events about a fifth dearer for PostgreSQL. A clash on ``conflict``'s
-    # constraint (a redelivery, a page pulled again, a row another worker has just inserted) undoes the
-    # plain INSERT, and the rows go in again skipping the ones that clash.
     sql, params = _insert_statement(model, columns, rows)
-    try:
-        with transaction.atomic(), _cursor() as cursor:
-            cursor.execute(f"{sql} RETURNING {returned}", params)
-            return list(cursor.fetchall())
-    except psycopg.errors.UniqueViolation as exc:
-        if exc.diag.constraint_name != _unique_constraint_name(model, tuple(conflict)):
-            raise
+    if likely_new:
+        constraint = _unique_constraint_name(model, frozenset(conflict))
+        try:
+            with transaction.atomic(), _cursor() as cursor:
+                cursor.execute(f"{sql} RETURNING {returned}", params)
+                return list(cursor.fetchall())
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name != constraint:
+                raise
     with _cursor() as cursor:
         cursor.execute(f"{sql}{_skipping_conflicts(model, conflict)} RETURNING {returned}", params)
         return list(cursor.fetchall())
 
 
 @functools.cache
-def _unique_constraint_name(model: type[models.Model], fields: tuple[str, ...]) -> str:
-    """The name of ``model``'s unique constraint on exactly ``fields``."""
+def _unique_constraint_name(model: type[models.Model], fields: frozenset[str]) -> str:
+    """The name of ``model``'s unconditional unique constraint on ``fields``, whatever their order."""
     for constraint in model._meta.constraints:
-        if isinstance(constraint, models.UniqueConstraint) and list(constraint.fields) == list(fields):
+        if (
+            isinstance(constraint, models.UniqueConstraint)
+            and constraint.condition is None
+            and frozenset(constraint.fields) == fields
+        ):
             return constraint.name
-    raise LookupError(f"{model.__name__} has no unique constraint on {', '.join(fields)}")
+    raise LookupError(f"{model.__name__} has no unique constraint on {', '.join(sorted(fields))}")
 
 
 def _insert_returning_with_orm(

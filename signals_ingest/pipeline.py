@@ -112,7 +112,18 @@ def _hold_organization() -> None:
         raise OrganizationGone(f"Organisation {organization_id} no longer exists: nothing is written for it.")
 
 
-def _insert_raw_events(integration: Integration, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
+def _rows_likely_new(origin: str) -> bool:
+    """Whether what came in by ``origin`` is new as a rule (see ``bulk.insert_returning``).
+
+    A webhook brings each event once but for a redelivery, and a replay brings what was never taken. A pull
+    reads again, on purpose, what the run before it read: an overlap window, the reconciliation's two days.
+    """
+    return origin != RawEvent.Origin.PULL
+
+
+def _insert_raw_events(
+    integration: Integration, origin: str, rows: Sequence[tuple[Any, ...]]
+) -> dict[str, int]:
     """Insert raw event rows (``_RAW_EVENT_COLUMNS`` order); answer the ids of those new, by dedupe key."""
     _hold_organization()
     return dict(
@@ -122,6 +133,7 @@ def _insert_raw_events(integration: Integration, rows: Sequence[tuple[Any, ...]]
             rows,
             conflict=["organization", "provider", "dedupe_key"],
             returning=["dedupe_key", "id"],
+            likely_new=_rows_likely_new(origin),
         )
     )
 
@@ -165,6 +177,7 @@ def store_raw_events(
     provider = integration.provider
     stored = _insert_raw_events(
         integration,
+        origin,
         [(integration.pk, provider, origin, key, payloads[key], moment, None, "", 0) for key in keys],
     )
     new_events = len(stored)
@@ -200,6 +213,7 @@ def process_raw_event(*, raw_event_id: int, reprocess: bool = False) -> Processi
 class _RawEventRow:
     pk: int
     provider: str
+    origin: str
     payload: Any
     integration_id: int
     processed_at: datetime | None
@@ -220,7 +234,7 @@ def process_raw_events(*, raw_event_ids: Iterable[int], reprocess: bool = False)
         _RawEventRow(*row)
         for row in bulk.select_by_keys(
             RawEvent,
-            ["id", "provider", "payload", "integration_id", "processed_at"],
+            ["id", "provider", "origin", "payload", "integration_id", "processed_at"],
             key="id",
             keys=ids,
             lock=True,
@@ -256,6 +270,7 @@ def store_and_process_raw_events(
     now = timezone.now()
     fresh = _insert_raw_events(
         integration,
+        origin,
         [
             (
                 integration.pk,
@@ -291,7 +306,7 @@ def store_and_process_raw_events(
     batch = sorted(
         (
             (
-                _RawEventRow(ids[dedupe_key], provider, payloads[dedupe_key], integration.pk, None),
+                _RawEventRow(ids[dedupe_key], provider, origin, payloads[dedupe_key], integration.pk, None),
                 normalised[dedupe_key],
             )
             for dedupe_key in ids
@@ -355,7 +370,7 @@ def _write_with_fallback(
         return [], {}
     try:
         with transaction.atomic():
-            _write(batch)
+            _write(batch, likely_new=all(_rows_likely_new(event.origin) for event, _normalised in batch))
         return [event.pk for event, _normalised in batch], {}
     except Exception:
         # Find the culprit: each event on its own, so that one bad payload does not hold back the rest.
@@ -364,8 +379,10 @@ def _write_with_fallback(
     failed: dict[int, str] = {}
     for event, normalised in batch:
         try:
+            # Each event in a savepoint of its own already: its rows go in skipping clashes straight away
+            # rather than in a savepoint more each (a long retry would pile up subtransactions).
             with transaction.atomic():
-                _write([(event, normalised)])
+                _write([(event, normalised)], likely_new=False)
             processed.append(event.pk)
         except Exception as exc:
             failed[event.pk] = _describe(exc)
@@ -450,14 +467,14 @@ def _prepare(batch: Sequence[tuple[_RawEventRow, Normalised]]) -> _Prepared:
     return prepared
 
 
-def _write(batch: Sequence[tuple[_RawEventRow, Normalised]]) -> None:
+def _write(batch: Sequence[tuple[_RawEventRow, Normalised]], *, likely_new: bool) -> None:
     # The organisation is held already: by ``process_raw_events`` before it read the events, or by storing
     # them (``_insert_raw_events``) in ``store_and_process_raw_events``.
     prepared = _prepare(batch)
     identities = _upsert_identities(prepared.identities)
     _resolve_jira_epics(prepared)
-    work_items, stage_before = _upsert_work_items(prepared, identities)
-    _write_signals(prepared, identities, work_items, stage_before)
+    work_items, stage_before = _upsert_work_items(prepared, identities, likely_new=likely_new)
+    _write_signals(prepared, identities, work_items, stage_before, likely_new=likely_new)
     _fill_awaited_contexts(work_items)
     for provider, external_ids in prepared.redactions.items():
         ExecutionSignal.objects.filter(provider=provider, external_id__in=external_ids).update(
@@ -471,7 +488,13 @@ class _IdentityRow:
     membership_id: int | None
 
 
-_IDENTITY_COLUMNS = ["id", "provider", "external_id", "display_name", "email", "membership_id", "matched_by"]
+# In the model's field order, which is the order ``Model.from_db`` takes its values in.
+_IDENTITY_COLUMNS = [
+    field.attname
+    for field in ExternalIdentity._meta.concrete_fields
+    if field.attname
+    in {"id", "provider", "external_id", "display_name", "email", "membership_id", "matched_by"}
+]
 
 
 def _upsert_identities(seen: Mapping[tuple[str, str], IdentitySeen]) -> dict[tuple[str, str], _IdentityRow]:
@@ -748,7 +771,7 @@ def _load_work_items(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], _
 
 
 def _upsert_work_items(
-    prepared: _Prepared, identities: Mapping[tuple[str, str], _IdentityRow]
+    prepared: _Prepared, identities: Mapping[tuple[str, str], _IdentityRow], *, likely_new: bool
 ) -> tuple[dict[tuple[str, str], _WorkItemRow], dict[tuple[str, str], Any]]:
     """Upsert the batch's work items; return them by key, and each deal's stage before this batch."""
     rows = _load_work_items(prepared.work_items)
@@ -794,6 +817,7 @@ def _upsert_work_items(
             ],
             conflict=["organization", "provider", "external_id"],
             returning=["provider", "external_id", "id"],
+            likely_new=likely_new,
         ):
             row = fresh.pop((provider, external_id))
             row.pk = pk
@@ -985,6 +1009,8 @@ def _write_signals(
     identities: Mapping[tuple[str, str], _IdentityRow],
     work_items: Mapping[tuple[str, str], _WorkItemRow],
     stage_before: Mapping[tuple[str, str], Any],
+    *,
+    likely_new: bool,
 ) -> None:
     if not prepared.signals:
         return
@@ -1038,6 +1064,7 @@ def _write_signals(
             [wanted[key] for key in ordered],
             conflict=["organization", "provider", "external_id"],
             returning=["provider", "external_id", "id"],
+            likely_new=likely_new,
         )
     }
     # A signal just inserted has no links yet, and is stored exactly as wanted: its links follow from the

@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from okrsignal.tenancy import tenant_context
 from signals_ingest import bulk, services
@@ -150,7 +151,13 @@ def _raw_event_row(integration: Integration, dedupe_key: str, payload: Any = Non
     )
 
 
-def test_inserting_answers_only_the_rows_it_inserted(acme: OrgWorld) -> None:
+def _undone_first_tries(queries: CaptureQueriesContext) -> int:
+    """How many plain INSERTs tried first were undone (their savepoint rolled back)."""
+    return sum(query["sql"].startswith("ROLLBACK TO SAVEPOINT") for query in queries.captured_queries)
+
+
+@pytest.mark.parametrize("likely_new", [False, True])
+def test_inserting_answers_only_the_rows_it_inserted(acme: OrgWorld, likely_new: bool) -> None:
     with tenant_context(acme.organization):
         integration = connect("jira")
         first = bulk.insert_returning(
@@ -159,20 +166,25 @@ def test_inserting_answers_only_the_rows_it_inserted(acme: OrgWorld) -> None:
             [_raw_event_row(integration, "key-1"), _raw_event_row(integration, "key-2")],
             conflict=_DEDUPE,
             returning=["dedupe_key", "id"],
+            likely_new=likely_new,
         )
-        again = bulk.insert_returning(
-            RawEvent,
-            _RAW_EVENT_COLUMNS,
-            [_raw_event_row(integration, "key-1"), _raw_event_row(integration, "key-3")],
-            conflict=_DEDUPE,
-            returning=["dedupe_key", "id"],
-        )
+        with CaptureQueriesContext(connection) as queries:
+            again = bulk.insert_returning(
+                RawEvent,
+                _RAW_EVENT_COLUMNS,
+                [_raw_event_row(integration, "key-1"), _raw_event_row(integration, "key-3")],
+                conflict=_DEDUPE,
+                returning=["dedupe_key", "id"],
+                likely_new=likely_new,
+            )
         assert [key for key, _id in first] == ["key-1", "key-2"]
         assert [key for key, _id in again] == ["key-3"]
         assert RawEvent.objects.count() == 3
+        # Only rows said to be likely new are tried as they are first, and here that try clashed.
+        assert _undone_first_tries(queries) == (1 if likely_new else 0)
 
 
-def test_inserting_keeps_the_first_of_rows_that_repeat_a_key_and_skips_the_rest(acme: OrgWorld) -> None:
+def test_inserting_rows_likely_new_keeps_the_first_of_rows_that_repeat_a_key(acme: OrgWorld) -> None:
     """Rows of one batch with the same key: the plain INSERT clashes with itself, and the rows go in again
     skipping the repeat."""
     with tenant_context(acme.organization):
@@ -187,14 +199,15 @@ def test_inserting_keeps_the_first_of_rows_that_repeat_a_key_and_skips_the_rest(
             ],
             conflict=_DEDUPE,
             returning=["dedupe_key", "payload"],
+            likely_new=True,
         )
         assert [key for key, _payload in inserted] == ["key-1", "key-2"]
         assert RawEvent.objects.get(dedupe_key="key-1").payload == {"first": 1}
 
 
-def test_inserting_lets_a_clash_on_another_constraint_fail_and_keeps_what_was_written(acme: OrgWorld) -> None:
-    """Only a clash on the key the caller named is skipped: any other is an error, which undoes the
-    statement alone, not the transaction around it."""
+def test_inserting_rows_likely_new_lets_a_clash_on_another_constraint_fail(acme: OrgWorld) -> None:
+    """Only a clash on the key the caller named is skipped: any other is an error, and the savepoint of the
+    plain INSERT tried first undoes that statement alone, not the transaction around it."""
     with tenant_context(acme.organization), transaction.atomic():
         integration = connect("jira")
         [(first_id,)] = bulk.insert_returning(
@@ -203,6 +216,7 @@ def test_inserting_lets_a_clash_on_another_constraint_fail_and_keeps_what_was_wr
             [_raw_event_row(integration, "key-1")],
             conflict=_DEDUPE,
             returning=["id"],
+            likely_new=True,
         )
         with pytest.raises(psycopg.errors.UniqueViolation, match="pkey"):
             bulk.insert_returning(
@@ -211,8 +225,59 @@ def test_inserting_lets_a_clash_on_another_constraint_fail_and_keeps_what_was_wr
                 [(first_id, *_raw_event_row(integration, "key-2"))],
                 conflict=_DEDUPE,
                 returning=["id"],
+                likely_new=True,
             )
         assert list(RawEvent.objects.values_list("dedupe_key", flat=True)) == ["key-1"]
+
+
+def test_inserting_rows_likely_new_needs_a_unique_constraint_on_the_conflict_columns(acme: OrgWorld) -> None:
+    """Checked before anything is written, not at the first clash: a caller naming columns without a
+    unique constraint (in any order) fails at once."""
+    with tenant_context(acme.organization):
+        integration = connect("jira")
+        rows = [_raw_event_row(integration, "key-1")]
+        reordered = bulk.insert_returning(
+            RawEvent,
+            _RAW_EVENT_COLUMNS,
+            rows,
+            conflict=["dedupe_key", "provider", "organization"],
+            returning=["dedupe_key"],
+            likely_new=True,
+        )
+        assert reordered == [("key-1",)]
+        with pytest.raises(LookupError, match="no unique constraint on dedupe_key, organization"):
+            bulk.insert_returning(
+                RawEvent,
+                _RAW_EVENT_COLUMNS,
+                [_raw_event_row(integration, "key-2")],
+                conflict=["organization", "dedupe_key"],
+                returning=["dedupe_key"],
+                likely_new=True,
+            )
+        assert RawEvent.objects.count() == 1
+
+
+def test_a_page_pulled_again_goes_in_without_a_first_try_and_a_redelivered_webhook_with_one(
+    acme: OrgWorld,
+) -> None:
+    """A pull reads again what it read before, on purpose: its rows skip clashes at once. A webhook's are new
+    as a rule, so a redelivery's raw event, and the signal that a delivery under a new id describes again,
+    are each tried as they are first, clash and are undone, with the same rows in the end."""
+    with tenant_context(acme.organization):
+        integration = connect("jira")
+        payload = jira_created(jira_issue())
+        for origin, undone in (("pull", 0), ("webhook", 2)):
+            store_and_process_raw_events(integration=integration, origin=origin, items=[(origin, payload)])
+            with CaptureQueriesContext(connection) as queries:
+                again = store_and_process_raw_events(
+                    integration=integration,
+                    origin=origin,
+                    items=[(origin, payload), (f"{origin}-2", payload)],
+                )
+            assert (len(again.processed), len(again.skipped), again.failed) == (1, 1, {}), origin
+            assert _undone_first_tries(queries) == undone, origin
+        assert RawEvent.objects.count() == 4
+        assert ExecutionSignal.objects.count() == 1
 
 
 def test_updates_by_id_never_reach_another_organisations_rows(acme: OrgWorld, globex: OrgWorld) -> None:

@@ -46,8 +46,8 @@ def _wait_until_an_insert_waits_on_a_lock(timeout: float = 10) -> None:
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                " AND query LIKE 'INSERT INTO \"signals_ingest_rawevent\"%%'"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"signals_ingest_rawevent\"%%'"
             )
             if cursor.fetchone()[0]:
                 return
@@ -73,6 +73,7 @@ def test_an_insert_that_waited_on_a_row_another_transaction_committed_skips_it_a
                     [_row(integration, "key-1")],
                     conflict=_DEDUPE,
                     returning=["dedupe_key"],
+                    likely_new=True,
                 )
                 first_inserted.set()
                 assert release_first.wait(timeout=10)
@@ -92,6 +93,7 @@ def test_an_insert_that_waited_on_a_row_another_transaction_committed_skips_it_a
                     [_row(integration, "key-1"), _row(integration, "key-2")],
                     conflict=_DEDUPE,
                     returning=["dedupe_key"],
+                    likely_new=True,
                 )
                 # The transaction is still usable after the INSERT that failed on the key.
                 answers["seen"] = list(RawEvent.objects.order_by("dedupe_key").values_list("dedupe_key"))
