@@ -6,7 +6,9 @@ What is measured, in one run on the migrated database the command is given:
   webhooks and pulled issues, HubSpot deals and engagements, in the vendors' shapes) held in memory as
   the JSON bodies the vendors send, taken all the way to committed rows: parsed, stored as raw events,
   normalised, work items upserted, signals and their key-result links written, through
-  ``pipeline.store_and_process_raw_events`` in transactions of ``--batch-size`` payloads. The
+  ``pipeline.store_and_process_raw_events`` in transactions of ``--batch-size`` payloads, as a replay
+  (``--origin pull`` stores them as a pull does: its rows skip clashes with stored ones at once rather
+  than being tried as new rows first, see ``bulk.insert_returning``). The
   organisation, its people, key results, mapping rules and vendor identities are set up first, and the
   payloads generated, before the clock starts. ``--workers`` processes (or threads, ``--threads``) each
   take a disjoint share of the work (a work item and every payload about it belong to one share), so they
@@ -979,6 +981,7 @@ DEFAULT_ITEMS = 200_000
 DEFAULT_WORKERS = 2
 # Payloads per transaction: larger batches save round trips, smaller ones hold less memory per worker.
 DEFAULT_BATCH = 1000
+DEFAULT_ORIGIN = "replay"
 DEFAULT_WEBHOOK_CALLS = 1000
 # How long a worker waits for the others to be ready before giving up (generating is not timed, but a
 # worker that died must not leave the rest waiting for ever).
@@ -1096,7 +1099,7 @@ class _ShareReport:
 
 
 def _ingest_share(
-    world: BenchWorld, share: int, shares: int, items: int, batch_size: int, ready: Any
+    world: BenchWorld, share: int, shares: int, items: int, batch_size: int, origin: str, ready: Any
 ) -> _ShareReport:
     """Generate one share's payloads, wait for the others, then take them all the way to committed rows."""
     from okrsignal.tenancy import tenant_context
@@ -1119,7 +1122,7 @@ def _ingest_share(
     failed = 0
     with drift_triggers.replaying():
         for provider, batch in bodies.interleaved(batch_size):
-            failed += _ingest_batch(world.organization_id, integrations[provider], batch)
+            failed += _ingest_batch(world.organization_id, integrations[provider], origin, batch)
     finished = time.monotonic()
     return _ShareReport(started, finished, bodies.count(), bodies.nbytes(), failed)
 
@@ -1131,7 +1134,9 @@ def _settle_memory() -> None:
     gc.freeze()
 
 
-def _ingest_in_threads(world: BenchWorld, workers: int, items: int, batch_size: int) -> list[_ShareReport]:
+def _ingest_in_threads(
+    world: BenchWorld, workers: int, items: int, batch_size: int, origin: str
+) -> list[_ShareReport]:
     """Each share in a thread of its own, with its own database connection.
 
     The Python work of the threads takes turns (the interpreter lock), but each thread's database work
@@ -1146,7 +1151,7 @@ def _ingest_in_threads(world: BenchWorld, workers: int, items: int, batch_size: 
 
     def work(share: int) -> None:
         try:
-            reports[share] = _ingest_share(world, share, workers, items, batch_size, ready)
+            reports[share] = _ingest_share(world, share, workers, items, batch_size, origin, ready)
         except BaseException as exc:
             reports[share] = exc
         finally:
@@ -1168,29 +1173,28 @@ def _ingest_in_threads(world: BenchWorld, workers: int, items: int, batch_size: 
 
 
 def _ingest_in_processes(
-    world: BenchWorld, workers: int, items: int, batch_size: int
+    world: BenchWorld, workers: int, items: int, batch_size: int, origin: str
 ) -> tuple[list[_ShareReport], int]:
     """Each share in a process of its own (this one takes the first); answers the reports and the peak
     resident set of the other processes, added up."""
     ready = multiprocessing.get_context("fork").Barrier(workers, action=_settle_memory)
     collector_threshold = gc.get_threshold()
     children = [
-        _start_child(_ingest_share, world, share, workers, items, batch_size, ready)
+        _start_child(_ingest_share, world, share, workers, items, batch_size, origin, ready)
         for share in range(1, workers)
     ]
-    own = _ingest_share(world, 0, workers, items, batch_size, ready)
+    own = _ingest_share(world, 0, workers, items, batch_size, origin, ready)
     gc.unfreeze()
     gc.set_threshold(*collector_threshold)
     outcomes = [_finish_child(process, conn) for process, conn in children]
     return [own, *(outcome.value for outcome in outcomes)], sum(outcome.peak_rss_kb for outcome in outcomes)
 
 
-def _ingest_batch(organization_id: int, integration: Any, batch: list[memoryview]) -> int:
+def _ingest_batch(organization_id: int, integration: Any, origin: str, batch: list[memoryview]) -> int:
     """One batch, parsed from the bodies as the vendors send them (parsing is part of the work measured),
     stored and processed in one transaction; answers how many failed. Its payloads are gone when it
     returns, before the next batch is parsed."""
     from okrsignal.tenancy import tenant_context
-    from signals_ingest.models import RawEvent
     from signals_ingest.normalisers import dedupe_key_for
     from signals_ingest.pipeline import store_and_process_raw_events
 
@@ -1200,9 +1204,7 @@ def _ingest_batch(organization_id: int, integration: Any, batch: list[memoryview
         payload = orjson.loads(body)
         items.append((dedupe_key_for(provider, payload), payload))
     with tenant_context(organization_id):
-        result = store_and_process_raw_events(
-            integration=integration, origin=RawEvent.Origin.REPLAY, items=items
-        )
+        result = store_and_process_raw_events(integration=integration, origin=origin, items=items)
     return len(result.failed)
 
 
@@ -1376,6 +1378,7 @@ def run_ingest(options: Mapping[str, Any], progress: Callable[[str], None]) -> d
     items = int(options.get("items") or DEFAULT_ITEMS)
     workers = max(1, int(options.get("workers") or DEFAULT_WORKERS))
     batch_size = max(1, int(options.get("batch_size") or DEFAULT_BATCH))
+    origin = str(options.get("origin") or DEFAULT_ORIGIN)
     webhook_calls = max(0, int(options.get("webhook_calls", DEFAULT_WEBHOOK_CALLS)))
     # What else the machine was doing when the run began: the figures share its cores with it.
     load_before = os.getloadavg()[0]
@@ -1398,9 +1401,9 @@ def run_ingest(options: Mapping[str, Any], progress: Callable[[str], None]) -> d
             f"Generating {items:,} payloads in {workers} share(s), then ingesting them in {workers} {mode}"
         )
         if mode == "processes":
-            reports, children_kb = _ingest_in_processes(world, workers, items, batch_size)
+            reports, children_kb = _ingest_in_processes(world, workers, items, batch_size, origin)
         else:
-            reports, children_kb = _ingest_in_threads(world, workers, items, batch_size), 0
+            reports, children_kb = _ingest_in_threads(world, workers, items, batch_size, origin), 0
         peak_kb = max(peak_kb, _rss_kb() + children_kb)
         seconds = max(report.finished for report in reports) - min(report.started for report in reports)
         after = _counts(world)
@@ -1427,6 +1430,7 @@ def run_ingest(options: Mapping[str, Any], progress: Callable[[str], None]) -> d
             "workers": workers,
             "worker_kind": mode,
             "batch_size": batch_size,
+            "origin": origin,
             "seconds": round(seconds, 3),
             "payloads_per_s": round(payloads / seconds, 1) if seconds else 0.0,
             "payload_megabytes": round(sum(report.bytes for report in reports) / 1e6, 1),
@@ -1466,6 +1470,13 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         help="ingest each share in a thread of this process (default: a process of its own)",
     )
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, help="payloads per transaction")
+    parser.add_argument(
+        "--origin",
+        choices=["replay", "pull", "webhook"],
+        default=DEFAULT_ORIGIN,
+        help="how the payloads are said to have come in: a pull's rows are expected to clash with stored ones"
+        " and skip clashes at once; the others are tried as new first",
+    )
     parser.add_argument(
         "--webhook-calls", type=int, default=DEFAULT_WEBHOOK_CALLS, help="signed webhook calls to time"
     )

@@ -129,3 +129,19 @@ def test_json_alone_prints_one_line() -> None:
     assert figures["worker_kind"] == "threads"
     assert figures["failed"] == 0
     assert figures["webhook_calls"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_payloads_can_be_ingested_as_a_pull_would_store_them() -> None:
+    _text, figures = run_bench(
+        "ingest", "--json", "--items", "60", "--webhook-calls", "0", "--origin", "pull"
+    )
+    assert figures["origin"] == "pull"
+    assert figures["failed"] == 0
+    with cross_organization():
+        organization = Organization.objects.get(slug=figures["organization"])
+    with tenant_context(organization):
+        # Every timed payload stored as pulled, and processed; the signals they made are all there.
+        assert RawEvent.objects.filter(origin="pull").count() == figures["raw_events"] == 60
+        assert not RawEvent.objects.filter(processed_at__isnull=True).exists()
+        assert ExecutionSignal.objects.filter(raw_event__origin="pull").count() == figures["signals"] > 0
