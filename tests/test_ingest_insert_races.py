@@ -9,7 +9,6 @@ that one, with nothing lost and the transaction still usable.
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from okrsignal.tenancy import cross_organization, tenant_context
 from signals_ingest import bulk
 from signals_ingest.models import Integration, RawEvent
 from signals_ingest.pipeline import _RAW_EVENT_COLUMNS
+from tests.db_waits import another_session_waits_for_a_lock
 from tests.factories import make_organization
 from tests.ingest_factories import connect
 
@@ -39,20 +39,6 @@ def _row(integration: Integration, dedupe_key: str) -> tuple[Any, ...]:
         "",
         0,
     )
-
-
-def _wait_until_an_insert_waits_on_a_lock(timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"signals_ingest_rawevent\"%%'"
-            )
-            if cursor.fetchone()[0]:
-                return
-        time.sleep(0.02)
-    raise AssertionError("the second insert never waited for the first transaction")
 
 
 def test_an_insert_that_waited_on_a_row_another_transaction_committed_skips_it_and_keeps_the_rest() -> None:
@@ -107,7 +93,7 @@ def test_an_insert_that_waited_on_a_row_another_transaction_committed_skips_it_a
         thread.start()
     try:
         assert first_inserted.wait(timeout=10)
-        _wait_until_an_insert_waits_on_a_lock()
+        assert another_session_waits_for_a_lock(), "the second insert never waited for the first transaction"
     finally:
         release_first.set()
         for thread in threads:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -21,6 +20,7 @@ from signals_ingest.models import (
     WorkItem,
 )
 from signals_ingest.pipeline import OrganizationGone, store_and_process_raw_events
+from tests.db_waits import another_session_waits_for_a_lock
 from tests.factories import OrgWorld, make_organization
 from tests.goal_factories import make_cycle, make_key_result, make_objective
 from tests.ingest_factories import T0, connect, jira_created, jira_issue, make_ingest_data
@@ -151,20 +151,6 @@ def test_deleting_an_organisation_takes_its_ingested_rows_and_leaves_another_s(
         assert set(SignalKeyResult.objects.values_list("signal_id", flat=True)) == {signal.pk}
 
 
-def _waiting_for_a_lock(deadline: float) -> bool:
-    """Whether another session of this database is waiting for a lock, asked until ``deadline``."""
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return True
-        time.sleep(0.05)
-    return False
-
-
 def test_deleting_an_organisation_waits_for_a_batch_being_written_and_takes_its_rows_too(
     transactional_db: None,
 ) -> None:
@@ -203,7 +189,7 @@ def test_deleting_an_organisation_waits_for_a_batch_being_written_and_takes_its_
     deleting = threading.Thread(target=delete)
     deleting.start()
     # The deletion waits for the batch, which has written but not committed.
-    assert _waiting_for_a_lock(time.monotonic() + 30)
+    assert another_session_waits_for_a_lock()
     release.set()
     ingesting.join(timeout=60)
     deleting.join(timeout=60)
@@ -260,7 +246,7 @@ def test_a_batch_that_comes_while_its_organisation_is_being_deleted_writes_nothi
     ingesting = threading.Thread(target=ingest)
     ingesting.start()
     # The batch waits for the deletion to end, then finds its organisation gone.
-    assert _waiting_for_a_lock(time.monotonic() + 30)
+    assert another_session_waits_for_a_lock()
     release.set()
     deleting.join(timeout=60)
     ingesting.join(timeout=60)
