@@ -1462,6 +1462,8 @@ def run_ingest(options: Mapping[str, Any], progress: Callable[[str], None]) -> d
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
+    from signals_ingest.models import RawEvent
+
     parser.add_argument("--items", type=int, default=DEFAULT_ITEMS, help="vendor payloads to ingest")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="shares ingested side by side")
     parser.add_argument(
@@ -1472,7 +1474,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, help="payloads per transaction")
     parser.add_argument(
         "--origin",
-        choices=["replay", "pull", "webhook"],
+        choices=RawEvent.Origin.values,
         default=DEFAULT_ORIGIN,
         help="how the payloads are said to have come in: a pull's rows are expected to clash with stored ones"
         " and skip clashes at once; the others are tried as new first",
